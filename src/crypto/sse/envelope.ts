@@ -1,0 +1,71 @@
+/**
+ * Envelope encryption: a fresh data key (DEK) per object or part, wrapped under the
+ * service master key with its encryption context as AAD, so a wrapped key only opens in
+ * the place it was made for. Also seals the access-key secrets kept in the database.
+ * The layout is specified in ./README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { IntegrityError } from '../errors.js';
+import type { Keyring, WrappedKey } from '../keyring.js';
+
+/** What a key or secret is bound to, e.g. { bucket, key, versionId } or { uploadId, partNumber }. */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/** DEK length: AES-256. */
+export const DEK_BYTES = 32;
+
+// Labels keep the three uses of a context apart: a wrapped DEK can never be opened as a
+// sealed secret (or the reverse) even under an identical context, and a stream's chunk
+// AAD never equals a wrap AAD.
+type Use = 'data-key' | 'secret' | 'stream';
+
+/** The canonical serialisation: JSON object with keys sorted by UTF-16 code unit, no whitespace. */
+export function canonicalContext(ctx: EncryptionContext): string {
+  const keys = Object.keys(ctx).sort();
+  const parts: string[] = [];
+  for (const k of keys) {
+    const v: unknown = ctx[k];
+    if (typeof v !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(k)} must be a string`);
+    parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  }
+  // Built by hand: JSON.stringify of an object would put integer-like keys ("10", "9") first.
+  return `{${parts.join(',')}}`;
+}
+
+function contextAad(use: Use, ctx: EncryptionContext): Buffer {
+  return Buffer.from(`kura:${use}:v1\n${canonicalContext(ctx)}`, 'utf8');
+}
+
+/** The aadPrefix for createEncryptStream/createDecryptStream bound to ctx (self-delimiting, so chunk AADs are unambiguous). */
+export function streamAadPrefix(ctx: EncryptionContext): Buffer {
+  return contextAad('stream', ctx);
+}
+
+/** A fresh random DEK and its wrapping under the active master key, bound to ctx. */
+export function newDataKey(keyring: Keyring, ctx: EncryptionContext): { dek: Buffer; wrapped: WrappedKey } {
+  const dek = randomBytes(DEK_BYTES);
+  return { dek, wrapped: keyring.wrap(dek, contextAad('data-key', ctx)) };
+}
+
+/** Unwraps a DEK; a wrong context, unknown master key or tampering → IntegrityError. */
+export function openDataKey(keyring: Keyring, wrapped: WrappedKey, ctx: EncryptionContext): Buffer {
+  const dek = keyring.unwrap(wrapped, contextAad('data-key', ctx));
+  if (dek.length !== DEK_BYTES) throw new IntegrityError('data key has the wrong length');
+  return dek;
+}
+
+/** Seals a secret (e.g. an access-key secret) for storage: a JSON string holding a WrappedKey. */
+export function sealSecret(keyring: Keyring, plaintext: string, ctx: EncryptionContext): string {
+  return JSON.stringify(keyring.wrap(Buffer.from(plaintext, 'utf8'), contextAad('secret', ctx)));
+}
+
+/** Opens a sealed secret; malformed, wrong context or tampered → IntegrityError. */
+export function openSecret(keyring: Keyring, sealed: string, ctx: EncryptionContext): string {
+  let w: WrappedKey;
+  try {
+    w = JSON.parse(sealed) as WrappedKey;
+  } catch {
+    throw new IntegrityError('sealed secret is not valid JSON');
+  }
+  return keyring.unwrap(w, contextAad('secret', ctx)).toString('utf8');
+}
