@@ -1,0 +1,127 @@
+/**
+ * Authentication: who signed this request? Presigned query first (a browser or proxy could
+ * inject an Authorization header next to a presigned URL), then the Authorization header,
+ * otherwise anonymous. The body is then wrapped in the verifier its payload mode demands,
+ * so a handler can never read bytes whose signature or hash was not checked.
+ */
+import type { Readable } from 'node:stream';
+import { s3error } from '../errors/s3-errors.js';
+import { header, type S3Request } from '../http/request.js';
+import type { Clock } from '../util/clock.js';
+import type { CredentialCache } from './credentials.js';
+import { ANONYMOUS, type Principal } from './principal.js';
+import { authenticateV4, type SigV4Auth, type SigningKeyCache } from './sigv4/verify.js';
+import { authenticateV2, type SigV2Auth } from './sigv2/verify.js';
+import { ChunkedDecoder } from './sigv4/chunked-payload.js';
+import { createSha256Verifier } from './sigv4/payload-verifier.js';
+
+export type AuthInfo =
+  | { kind: 'anonymous' }
+  | { kind: 'sigv4'; v4: SigV4Auth }
+  | { kind: 'sigv2'; v2: SigV2Auth };
+
+export interface Authenticated {
+  principal: Principal;
+  auth: AuthInfo;
+}
+
+export interface AuthenticateOptions {
+  region: string;
+  allowSigV2: boolean;
+  services: readonly string[];
+  clock: Clock;
+  credentials: CredentialCache;
+  signingKeyCache: SigningKeyCache;
+}
+
+const V4_CREDENTIAL_RE = /Credential=([^/,\s]+)\//;
+const V2_HEADER_RE = /^AWS ([^:\s]+):/;
+
+/** The access key id a request claims, without verifying anything (to prefetch its secret). */
+export function claimedAccessKeyId(req: S3Request): { version: 'v4' | 'v2'; accessKeyId: string } | undefined {
+  const qCred = req.query.get('X-Amz-Credential');
+  if (qCred !== undefined) return { version: 'v4', accessKeyId: qCred.split('/')[0] ?? '' };
+  const qV2 = req.query.get('AWSAccessKeyId');
+  if (qV2 !== undefined && req.query.has('Signature')) return { version: 'v2', accessKeyId: qV2 };
+  const authz = header(req, 'authorization');
+  if (authz === undefined) return undefined;
+  if (authz.startsWith('AWS4-HMAC-SHA256')) {
+    const m = V4_CREDENTIAL_RE.exec(authz);
+    return { version: 'v4', accessKeyId: m?.[1] ?? '' };
+  }
+  const m2 = V2_HEADER_RE.exec(authz);
+  if (m2) return { version: 'v2', accessKeyId: m2[1]! };
+  return { version: 'v4', accessKeyId: '' };
+}
+
+/** Establishes the principal. Throws S3Error on any authentication failure. */
+export async function authenticate(req: S3Request, opts: AuthenticateOptions): Promise<Authenticated> {
+  const claim = claimedAccessKeyId(req);
+  if (!claim) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+  if (claim.accessKeyId) await opts.credentials.prefetch(claim.accessKeyId);
+  const lookupSecret = (akid: string): string | undefined => opts.credentials.get(akid)?.secret;
+  const view = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
+  const now = opts.clock.now();
+  if (claim.version === 'v2') {
+    if (!opts.allowSigV2) {
+      throw s3error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+    }
+    const v2 = authenticateV2(view, { now, lookupSecret });
+    if (!v2) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+    return { principal: opts.credentials.get(v2.accessKeyId)!.principal, auth: { kind: 'sigv2', v2 } };
+  }
+  const v4 = authenticateV4(view, { now, region: opts.region, services: opts.services, lookupSecret, signingKeyCache: opts.signingKeyCache });
+  if (!v4) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+  return { principal: opts.credentials.get(v4.accessKeyId)!.principal, auth: { kind: 'sigv4', v4 } };
+}
+
+/** A body stream plus its trailers (filled once an aws-chunked body has ended). */
+export interface VerifiedBody {
+  stream: Readable;
+  trailers: () => ReadonlyMap<string, string>;
+  /** Decoded length known up front, if any. */
+  length: number | undefined;
+}
+
+const NO_TRAILERS: ReadonlyMap<string, string> = new Map();
+
+function parseLength(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(v)) throw s3error('InvalidArgument', `Invalid ${name}`, { ArgumentName: name, ArgumentValue: v });
+  return Number(v);
+}
+
+/** Wraps the raw body according to the payload mode the signature committed to. */
+export function verifiedBody(req: S3Request, auth: AuthInfo): VerifiedBody {
+  const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
+  const decodedLength = parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
+  const encodings = (header(req, 'content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase());
+  const sha = header(req, 'x-amz-content-sha256');
+  const mode = auth.kind === 'sigv4' ? auth.v4.payload : undefined;
+
+  const streaming = mode?.kind === 'streaming-signed' || mode?.kind === 'streaming-unsigned-trailer'
+    // Anonymous or SigV2 requests may still send an unsigned aws-chunked body with trailers.
+    || (mode === undefined && sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER');
+  if (streaming) {
+    if (decodedLength === undefined) throw s3error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
+    const declaredTrailers = (header(req, 'x-amz-trailer') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const signing = mode?.kind === 'streaming-signed' && auth.kind === 'sigv4'
+      ? { signingKey: auth.v4.signingKey, amzDate: auth.v4.amzDate, scope: auth.v4.scope, seedSignature: auth.v4.signature }
+      : undefined;
+    const trailer = mode?.kind === 'streaming-signed' ? mode.trailer : true;
+    const decoder = new ChunkedDecoder({ signing, trailer, declaredTrailers, decodedContentLength: decodedLength });
+    req.body.on('error', (e) => decoder.destroy(e));
+    req.body.pipe(decoder);
+    return { stream: decoder, trailers: () => decoder.trailers, length: decodedLength };
+  }
+  if (encodings.includes('aws-chunked') && mode?.kind !== 'unsigned') {
+    throw s3error('InvalidArgument', 'aws-chunked encoding requires a STREAMING x-amz-content-sha256 value');
+  }
+  if (mode?.kind === 'sha256') {
+    const verifier = createSha256Verifier(mode.hex);
+    req.body.on('error', (e) => verifier.destroy(e));
+    req.body.pipe(verifier);
+    return { stream: verifier, trailers: () => NO_TRAILERS, length: contentLength };
+  }
+  return { stream: req.body, trailers: () => NO_TRAILERS, length: contentLength };
+}

@@ -1,0 +1,21 @@
+/**
+ * A decision is a value: its effect and the trace of what decided it. The trace is for the
+ * operator (logs, CLI); callers only ever see AccessDenied.
+ */
+export type Effect = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
+
+export interface TraceEntry {
+  /** Which layer spoke: the account-ownership rule today; policies, ACLs, BPA later. */
+  layer: 'ownership' | 'identity-policy' | 'resource-policy' | 'acl' | 'block-public-access';
+  /** `<action> on <resource>` */
+  check: string;
+  effect: Effect;
+  reason: string;
+}
+
+export interface Decision {
+  effect: Effect;
+  trace: TraceEntry[];
+}
+
+export const isAllowed = (d: Decision): boolean => d.effect === 'Allow';

@@ -1,0 +1,154 @@
+/**
+ * The node:http(s) edge: IncomingMessage → S3Request, S3Result → ServerResponse.
+ * It knows nothing of S3 semantics; main.ts hands it the pipeline as a function.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Clock } from '../util/clock.js';
+import { newHostId, newRequestId } from '../util/ids.js';
+import { parseQuery, type S3Request, type S3Result } from './request.js';
+
+export type RequestHandler = (req: S3Request) => Promise<S3Result>;
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+function toS3Request(req: IncomingMessage, clock: Clock): S3Request {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const sock = req.socket as TLSSocket;
+  const tls = sock.encrypted
+    ? { version: sock.getProtocol() ?? 'unknown', cipher: sock.getCipher()?.standardName ?? sock.getCipher()?.name ?? 'unknown' }
+    : null;
+  return {
+    requestId: newRequestId(),
+    hostId: newHostId(),
+    method: req.method ?? 'GET',
+    rawPath,
+    rawQuery,
+    query: parseQuery(rawQuery),
+    headers: req.headers,
+    body: req,
+    clientIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    tls,
+    receivedAt: clock.now(),
+  };
+}
+
+/** Unread request bytes up to this size are drained (keeping the connection); beyond it the connection closes. */
+const DRAIN_LIMIT = 1024 * 1024;
+
+async function writeResult(res: ServerResponse, req: S3Request, result: S3Result): Promise<void> {
+  res.statusCode = result.status;
+  const incoming = req.body as IncomingMessage;
+  if (!incoming.complete) {
+    // An early answer (an error, or a handler that needed no body): node drains what is left
+    // of a small body itself; a large one is not worth reading, so tell the client the
+    // connection ends here rather than let it reuse a socket we are about to drop.
+    incoming.unpipe();
+    const len = Number(incoming.headers['content-length'] ?? NaN);
+    if (!(len <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
+  }
+  res.setHeader('x-amz-request-id', req.requestId);
+  res.setHeader('x-amz-id-2', req.hostId);
+  res.setHeader('Server', 'Kura');
+  for (const [k, v] of Object.entries(result.headers)) {
+    if (v !== undefined) res.setHeader(k, v as string | number | string[]);
+  }
+  const body = result.body;
+  if (body === undefined || req.method === 'HEAD') {
+    if (body instanceof Readable) body.destroy();
+    if (!res.hasHeader('content-length') && req.method !== 'HEAD') res.setHeader('Content-Length', 0);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (!res.hasHeader('content-length')) res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  // A stream that fails midway (e.g. an integrity error while decrypting) must not look
+  // like a complete response: destroying the socket makes the client see a short read.
+  try {
+    await pipeline(body, res);
+  } catch {
+    res.destroy();
+  }
+}
+
+/** Wraps the pipeline into a node:http request listener. */
+export function createListener(handler: RequestHandler, clock: Clock, log: Logger) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const s3req = toS3Request(req, clock);
+    handler(s3req)
+      .then((result) => writeResult(res, s3req, result))
+      .catch((err: unknown) => {
+        // The pipeline turns every failure into an S3Result, so this is a bug.
+        log.error('unhandled pipeline failure', { requestId: s3req.requestId, err: String(err) });
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else {
+          res.destroy();
+        }
+      });
+  };
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  httpsPort: number;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export interface RunningServer {
+  httpPort: number;
+  httpsPort: number | null;
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server | https.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+/** Starts the HTTP listener and, when configured, the HTTPS one. */
+export async function startServers(handler: RequestHandler, clock: Clock, log: Logger, opts: ListenOptions): Promise<RunningServer> {
+  const listener = createListener(handler, clock, log);
+  const servers: (http.Server | https.Server)[] = [];
+  const plain = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+  servers.push(plain);
+  const httpPort = await listen(plain, opts.host, opts.port);
+  let httpsPort: number | null = null;
+  if (opts.tls && opts.httpsPort >= 0) {
+    const secure = https.createServer({ cert: opts.tls.cert, key: opts.tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+    servers.push(secure);
+    httpsPort = await listen(secure, opts.host, opts.httpsPort);
+  }
+  return {
+    httpPort,
+    httpsPort,
+    close: async () => {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => {
+        s.close(() => r());
+        s.closeAllConnections();
+      })));
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/** Composition root: config → data dir (stores, keys) → pipeline → listeners. The only file that wires. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createAccount, createAccessKey } from './admin/accounts.js';
+import { CredentialCache, secretContext } from './auth/credentials.js';
+import { SigningKeyCache } from './auth/sigv4/verify.js';
+import type { Config } from './config/config.js';
+import { openSecret } from './crypto/sse/envelope.js';
+import { openDataDir, StartupError } from './data-dir.js';
+import { startServers, type Logger, type RunningServer } from './http/server.js';
+import { createPipeline } from './pipeline.js';
+import { collectGarbage } from './storage/gc.js';
+import { loadOrCreateTls } from './tls.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { createLogger } from './util/log.js';
+
+export interface Kura {
+  server: RunningServer;
+  rootAccessKeyId: string;
+  close(): Promise<void>;
+}
+
+/** Makes sure the root account exists and holds the configured key pair, if any. */
+async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof openDataDir>>, log: Logger): Promise<string> {
+  const { meta, keyring } = opened;
+  const accounts = await meta.listAccounts();
+  const given = config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey! } : undefined;
+  if (accounts.length === 0) {
+    const { account, key } = await createAccount(meta, keyring, { name: 'root', key: given });
+    const file = join(config.dataDir, 'root-credentials.json');
+    if (!given) {
+      await writeFile(file, `${JSON.stringify({ accountId: account.id, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, null, 2)}\n`, { mode: 0o600 });
+    }
+    log.info('created root account', { accountId: account.id, accessKeyId: key.accessKeyId, secretIn: given ? 'environment' : file });
+    return key.accessKeyId;
+  }
+  const root = accounts.find((a) => a.name === 'root') ?? accounts[0]!;
+  if (given) {
+    const existing = await meta.getAccessKey(given.accessKeyId);
+    if (!existing) {
+      await createAccessKey(meta, keyring, root.id, given);
+    } else if (existing.accountId !== root.id || openSecret(keyring, existing.secretSealed, secretContext(given.accessKeyId)) !== given.secretAccessKey) {
+      throw new StartupError(`KURA_ROOT_ACCESS_KEY_ID ${given.accessKeyId} exists with a different secret or account`);
+    }
+    return given.accessKeyId;
+  }
+  const keys = await meta.listAccessKeys(root.id);
+  return keys[0]?.accessKeyId ?? '(none)';
+}
+
+/** Starts Kura with a validated configuration. */
+export async function startKura(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Kura> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const opened = await openDataDir(config.dataDir, { masterKey: config.masterKey, create: true });
+  const { meta, blobs, keyring } = opened;
+  const removed = await collectGarbage(meta, blobs, { olderThanMs: clock.now().getTime() });
+  if (removed > 0) log.info('removed unreferenced blobs from interrupted writes', { count: removed });
+  const rootAccessKeyId = await bootstrapRoot(config, opened, log);
+  const credentials = new CredentialCache(meta, keyring, clock);
+  const pipeline = createPipeline({
+    config, meta, blobs, keyring, clock, log, credentials,
+    authn: { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache() },
+  });
+  const tls = config.httpsPort >= 0 ? await loadOrCreateTls(config.dataDir, config.tls) : undefined;
+  const server = await startServers(pipeline, clock, log, {
+    host: config.host,
+    port: config.port,
+    httpsPort: config.httpsPort,
+    ...(tls ? { tls } : {}),
+  });
+  return {
+    server,
+    rootAccessKeyId,
+    close: async () => {
+      await server.close();
+      await meta.close();
+    },
+  };
+}

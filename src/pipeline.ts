@@ -1,0 +1,116 @@
+/**
+ * The one place the request steps are wired together:
+ *   route → authenticate → authorize → handle → respond (+ access log line).
+ * Every failure on the way becomes S3's XML error; nothing unknown reaches the caller.
+ */
+import { performance } from 'node:perf_hooks';
+import { authenticate, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
+import { requiredChecks } from './authz/actions.js';
+import { decide } from './authz/decide.js';
+import { S3Error, s3error, toS3Error } from './errors/s3-errors.js';
+import { resolveTarget } from './http/addressing.js';
+import { header, type S3Request, type S3Result } from './http/request.js';
+import { toXml } from './http/xml.js';
+import { parseOperation, type Operation } from './operations/operations.js';
+import { mintAuthorized, type Services } from './s3/context.js';
+import { HANDLERS } from './s3/registry.js';
+import { corsHeadersFor } from './s3/cors.js';
+import { validateBucketName, validateKey } from './s3/names.js';
+import type { Principal } from './auth/principal.js';
+
+export interface PipelineDeps extends Services {
+  authn: Omit<AuthenticateOptions, 'clock'>;
+}
+
+/** S3's error body: Code, Message, the resource, extra details, RequestId, HostId. */
+export function errorResult(err: S3Error, req: S3Request, op: Operation | undefined): S3Result {
+  const body: Record<string, string | number | undefined> = { Code: err.code, Message: err.message };
+  if (op && op.level !== 'service' && err.status === 404) {
+    if (err.code === 'NoSuchBucket') body.BucketName = op.bucket;
+    if (op.level === 'object' && (err.code === 'NoSuchKey' || err.code === 'NoSuchVersion' || err.code === 'NoSuchUpload')) body.Key = op.key;
+  }
+  for (const [k, v] of Object.entries(err.details)) body[k] = v;
+  body.RequestId = req.requestId;
+  body.HostId = req.hostId;
+  const xml = toXml('Error', body, null);
+  const headers: Record<string, string> = { 'Content-Type': 'application/xml', ...err.headers };
+  if (err.status === 304) return { status: 304, headers: err.headers };
+  return { status: err.status, headers, body: req.method === 'HEAD' ? undefined : xml };
+}
+
+export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<S3Result> {
+  const { meta, config, log, clock } = deps;
+  const authnOpts: AuthenticateOptions = { ...deps.authn, clock };
+
+  async function handle(req: S3Request, state: { op?: Operation; principal?: Principal }): Promise<S3Result> {
+    const target = resolveTarget(header(req, 'host'), req.rawPath, config.baseDomains);
+    const op = parseOperation({ method: req.method, bucket: target.bucket, key: target.key, query: req.query, headers: req.headers });
+    state.op = op;
+    if (op.level !== 'service') {
+      if (op.kind === 'CreateBucket') validateBucketName(op.bucket);
+      if (op.level === 'object') validateKey(op.key);
+    }
+    const { principal, auth } = await authenticate(req, authnOpts);
+    state.principal = principal;
+
+    const bucket = op.level === 'service' ? undefined : await meta.getBucket(op.bucket);
+    if (op.level !== 'service' && !bucket && op.kind !== 'CreateBucket') throw s3error('NoSuchBucket');
+
+    const checks = requiredChecks(op, req);
+    const owners = new Map<string, string>();
+    for (const c of checks) {
+      if (c.bucket === undefined || owners.has(c.bucket)) continue;
+      const b = c.bucket === bucket?.name ? bucket : await meta.getBucket(c.bucket);
+      if (b) owners.set(b.name, b.accountId);
+      else if (c.action !== 's3:CreateBucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
+    }
+    const decision = decide({ principal, checks, bucketOwners: owners });
+    if (decision.effect !== 'Allow') {
+      log.debug('access denied', { requestId: req.requestId, operation: op.kind, trace: decision.trace });
+      throw s3error('AccessDenied');
+    }
+
+    let body: VerifiedBody | undefined;
+    const getBody = (): VerifiedBody => (body ??= verifiedBody(req, auth));
+    const ctx = mintAuthorized({
+      req,
+      op,
+      principal,
+      auth,
+      decision,
+      bucket,
+      body: () => getBody().stream,
+      trailers: () => getBody().trailers(),
+      get contentLength() {
+        return getBody().length;
+      },
+    } as never);
+    const handler = HANDLERS[op.kind] as (c: typeof ctx, s: Services) => Promise<S3Result>;
+    const result = await handler(ctx, deps);
+    if (bucket && header(req, 'origin') !== undefined) {
+      Object.assign(result.headers, await corsHeadersFor(deps, bucket.name, req));
+    }
+    return result;
+  }
+
+  return async (req: S3Request): Promise<S3Result> => {
+    const t0 = performance.now();
+    const state: { op?: Operation; principal?: Principal } = {};
+    let result: S3Result;
+    try {
+      result = await handle(req, state);
+    } catch (e) {
+      const err = toS3Error(e);
+      if (err.code === 'InternalError') log.error('internal error', { requestId: req.requestId, err: e instanceof Error ? e.stack : String(e) });
+      result = errorResult(err, req, state.op);
+    }
+    log.debug('request', {
+      requestId: req.requestId,
+      operation: state.op?.kind,
+      status: result.status,
+      principal: state.principal?.kind === 'account-root' ? state.principal.accessKeyId : 'anonymous',
+      ms: Math.round((performance.now() - t0) * 1000) / 1000,
+    });
+    return result;
+  };
+}

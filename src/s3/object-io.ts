@@ -1,0 +1,153 @@
+/**
+ * Object data in and out of the blob store, encrypted (SSE-S3) on the way in and
+ * decrypted on the way out, streaming end to end. Every piece of data gets a fresh data
+ * key wrapped under the service master key, and both the key wrap and each chunk are bound
+ * to where the piece belongs (bucket, key, version or upload/part, blob id), so a moved or
+ * swapped blob fails authentication instead of being served. See crypto/sse/README.md.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { newDataKey, openDataKey, streamAadPrefix, type EncryptionContext } from '../crypto/sse/envelope.js';
+import { cipherRangeFor, createDecryptStream, createEncryptStream } from '../crypto/sse/stream-cipher.js';
+import { s3error } from '../errors/s3-errors.js';
+import type { DataPiece, ObjectVersion } from '../storage/ports.js';
+import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
+import { newOpaqueId } from '../util/ids.js';
+import type { Services } from './context.js';
+
+/** Where a piece belongs; becomes the encryption context. */
+export type PiecePlace =
+  | { bucket: string; key: string; versionId: string }
+  | { bucket: string; key: string; uploadId: string; partNumber: number };
+
+/** The canonical encryption context of a piece. DO NOT CHANGE the field names: stored data depends on them. */
+export function pieceContext(place: PiecePlace, blobId: string): EncryptionContext {
+  return 'versionId' in place
+    ? { bucket: place.bucket, key: place.key, version: place.versionId, blob: blobId }
+    : { bucket: place.bucket, key: place.key, upload: place.uploadId, part: String(place.partNumber), blob: blobId };
+}
+
+export interface StoreOptions {
+  /** Checksums to compute while streaming (the requested/declared algorithms). */
+  checksums: readonly ChecksumAlgorithm[];
+  /** Largest number of bytes accepted. */
+  maxBytes: number;
+  /** Bytes the client announced; fewer or more → IncompleteBody. */
+  expectedBytes: number | undefined;
+}
+
+export interface StoredData {
+  piece: DataPiece;
+  md5: Buffer;
+  digests: Map<ChecksumAlgorithm, Buffer>;
+}
+
+/** Counts and hashes bytes as they pass; enforces the size limits. */
+class Tap extends Transform {
+  bytes = 0;
+  readonly md5: Hash = createHash('md5');
+  readonly sums: Map<ChecksumAlgorithm, ReturnType<typeof createChecksum>>;
+
+  constructor(algs: readonly ChecksumAlgorithm[], private readonly maxBytes: number, private readonly expected: number | undefined) {
+    super();
+    this.sums = new Map(algs.map((a) => [a, createChecksum(a)]));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) return cb(s3error('EntityTooLarge', undefined, { ProposedSize: this.expected ?? this.bytes, MaxSizeAllowed: this.maxBytes }));
+    if (this.expected !== undefined && this.bytes > this.expected) return cb(s3error('IncompleteBody'));
+    this.md5.update(chunk);
+    for (const s of this.sums.values()) s.update(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.expected !== undefined && this.bytes !== this.expected) return cb(s3error('IncompleteBody'));
+    cb();
+  }
+}
+
+/**
+ * Streams `source` through hashing and encryption into a new blob. Resolves once the blob is
+ * durable; the caller commits metadata (the only thing that makes it visible) or deletes it.
+ */
+export async function storeData(svc: Services, source: Readable, place: PiecePlace, opts: StoreOptions): Promise<StoredData> {
+  if (opts.expectedBytes !== undefined && opts.expectedBytes > opts.maxBytes) {
+    source.destroy();
+    throw s3error('EntityTooLarge', undefined, { ProposedSize: opts.expectedBytes, MaxSizeAllowed: opts.maxBytes });
+  }
+  const blobId = newOpaqueId(18);
+  const ctx = pieceContext(place, blobId);
+  const { dek, wrapped } = newDataKey(svc.keyring, ctx);
+  const tap = new Tap(opts.checksums, opts.maxBytes, opts.expectedBytes);
+  const enc = createEncryptStream(dek, streamAadPrefix(ctx));
+  const cipherOut = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const writing = svc.blobs.write(blobId, cipherOut);
+  try {
+    await Promise.all([pipeline(source, tap, enc, cipherOut), writing]);
+  } catch (e) {
+    source.destroy();
+    cipherOut.destroy();
+    await writing.catch(() => undefined);
+    await svc.blobs.delete(blobId).catch(() => undefined);
+    throw e;
+  }
+  const digests = new Map<ChecksumAlgorithm, Buffer>();
+  for (const [a, s] of tap.sums) digests.set(a, s.digest());
+  return {
+    piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped } },
+    md5: tap.md5.digest(),
+    digests,
+  };
+}
+
+/** The place a stored piece of a version belongs to. */
+export function placeOf(v: Pick<ObjectVersion, 'bucket' | 'key' | 'versionId' | 'uploadId'>, piece: DataPiece): PiecePlace {
+  return v.uploadId !== null && piece.partNumber !== undefined
+    ? { bucket: v.bucket, key: v.key, uploadId: v.uploadId, partNumber: piece.partNumber }
+    : { bucket: v.bucket, key: v.key, versionId: v.versionId };
+}
+
+/** Decrypting reader for bytes [start, end] of one piece. */
+export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number): Readable {
+  const ctx = pieceContext(place, piece.blobId);
+  const dek = openDataKey(svc.keyring, piece.enc.dek, ctx);
+  const r = cipherRangeFor(piece.size, start, end);
+  const raw = svc.blobs.read(piece.blobId, { start: r.cipherStart, end: r.cipherEnd });
+  const dec = createDecryptStream(dek, streamAadPrefix(ctx), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
+  raw.on('error', (e) => dec.destroy(e));
+  return raw.pipe(dec);
+}
+
+/** A stream of bytes [start, end] (inclusive) of an object made of one or more pieces. */
+export function readObject(svc: Services, v: ObjectVersion, start: number, end: number): Readable {
+  async function* gen(): AsyncGenerator<Buffer> {
+    if (v.size === 0) {
+      // An empty object still has one authenticated (empty, final) chunk: read it so a
+      // tampered or truncated blob fails here too.
+      for (const piece of v.pieces) for await (const c of readPiece(svc, piece, placeOf(v, piece), 0, -1)) yield c as Buffer;
+      return;
+    }
+    if (end < start) return;
+    let offset = 0;
+    for (const piece of v.pieces) {
+      const pStart = offset;
+      const pEnd = offset + piece.size - 1;
+      offset += piece.size;
+      if (piece.size === 0 || pEnd < start || pStart > end) continue;
+      const s = Math.max(start, pStart) - pStart;
+      const e = Math.min(end, pEnd) - pStart;
+      for await (const chunk of readPiece(svc, piece, placeOf(v, piece), s, e)) yield chunk as Buffer;
+    }
+  }
+  return Readable.from(gen(), { objectMode: false, highWaterMark: 1024 * 1024 });
+}
+
+/** Deletes blobs that a committed write made unreachable. Failures are left to start-up GC. */
+export function discardBlobs(svc: Services, blobIds: readonly string[]): void {
+  for (const id of blobIds) {
+    svc.blobs.delete(id).catch((e: unknown) => svc.log.warn('blob delete failed; start-up GC will retry', { blobId: id, err: String(e) }));
+  }
+}

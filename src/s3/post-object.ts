@@ -1,0 +1,179 @@
+/**
+ * Browser-based uploads (POST Object with a signed policy document). The credentials are
+ * in the form, so this handler authenticates and authorizes itself — with the same
+ * verifier and the same decide() the pipeline uses — before a single byte of the file is
+ * stored. Fields after the file are ignored, as S3 does.
+ */
+import busboy from 'busboy';
+import { PassThrough } from 'node:stream';
+import { decide } from '../authz/decide.js';
+import { objectArn } from '../authz/actions.js';
+import { checkPostPolicy, contentLengthRange, verifyPostSignature } from '../auth/sigv4/post-policy.js';
+import { ANONYMOUS, type Principal } from '../auth/principal.js';
+import { S3Error, s3error } from '../errors/s3-errors.js';
+import { header, type S3Result } from '../http/request.js';
+import { toXml } from '../http/xml.js';
+import type { ObjectVersion } from '../storage/ports.js';
+import type { Handler } from './context.js';
+import { commitVersion } from './objects.js';
+import { discardBlobs, storeData } from './object-io.js';
+import { SSE_HEADERS } from './sse-request.js';
+import { parseTaggingXml } from './tags.js';
+import { nextVersionId, versionIdHeader } from './versions.js';
+import { validateKey } from './names.js';
+
+const META_FIELDS: Record<string, 'contentType' | 'contentEncoding' | 'contentDisposition' | 'cacheControl' | 'expires' | 'contentLanguage'> = {
+  'content-type': 'contentType',
+  'content-encoding': 'contentEncoding',
+  'content-disposition': 'contentDisposition',
+  'cache-control': 'cacheControl',
+  expires: 'expires',
+  'content-language': 'contentLanguage',
+};
+
+interface FileArrival {
+  fields: Map<string, string>;
+  filename: string;
+  stream: NodeJS.ReadableStream;
+  contentType: string;
+}
+
+/** Parses the form up to the file, handing over the file stream still unread. */
+function readForm(body: NodeJS.ReadableStream, contentType: string): Promise<FileArrival> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 64 * 1024, fields: 100, files: 1, fieldNameSize: 256 } });
+    } catch {
+      reject(s3error('MalformedPOSTRequest'));
+      return;
+    }
+    const fields = new Map<string, string>();
+    let done = false;
+    bb.on('field', (name, value) => {
+      if (!done) fields.set(name.toLowerCase(), value);
+    });
+    bb.on('file', (name, stream, info) => {
+      if (done || name.toLowerCase() !== 'file') {
+        stream.resume();
+        return;
+      }
+      done = true;
+      resolve({ fields, filename: info.filename ?? '', stream, contentType: info.mimeType });
+    });
+    bb.on('error', () => reject(s3error('MalformedPOSTRequest')));
+    bb.on('close', () => {
+      if (!done) reject(s3error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' }));
+    });
+    body.pipe(bb);
+  });
+}
+
+export const postObject: Handler<'PostObject'> = async (ctx, svc) => {
+  const { req } = ctx;
+  const arrival = await readForm(ctx.req.body, header(req, 'content-type') ?? '');
+  try {
+    return await acceptUpload(ctx, svc, arrival);
+  } catch (e) {
+    // Drain what is left of the file so the connection stays usable for the error response.
+    arrival.stream.resume();
+    throw e;
+  }
+};
+
+async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Parameters<Handler<'PostObject'>>[1], arrival: FileArrival): Promise<S3Result> {
+  const { req, op, bucket } = ctx;
+  const b = bucket!;
+  const { fields } = arrival;
+  const keyTemplate = fields.get('key');
+  if (keyTemplate === undefined) {
+    arrival.stream.resume();
+    throw s3error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
+  }
+  const key = keyTemplate.replace(/\$\{filename\}/g, arrival.filename);
+  validateKey(key);
+
+  let principal: Principal = ANONYMOUS;
+  let range: { min: number; max: number } | undefined;
+  const claimed = fields.get('x-amz-credential')?.split('/')[0] ?? fields.get('awsaccesskeyid');
+  if (claimed) await svc.credentials.prefetch(claimed);
+  const auth = verifyPostSignature(fields, {
+    now: svc.clock.now(),
+    region: svc.config.region,
+    lookupSecret: (akid) => svc.credentials.get(akid)?.secret,
+    allowSigV2: svc.config.allowSigV2,
+  });
+  if (auth) {
+    principal = svc.credentials.get(auth.accessKeyId)!.principal;
+    const checkFields = new Map(fields);
+    checkFields.set('key', key);
+    checkFields.set('bucket', op.bucket);
+    checkPostPolicy(auth.policy, checkFields, op.bucket, svc.clock.now());
+    range = contentLengthRange(auth.policy);
+  }
+  const decision = decide({ principal, checks: [{ action: 's3:PutObject', resource: objectArn(op.bucket, key), bucket: op.bucket }], bucketOwners: new Map([[b.name, b.accountId]]) });
+  if (decision.effect !== 'Allow') {
+    arrival.stream.resume();
+    svc.log.debug('access denied', { requestId: req.requestId, operation: 'PostObject', trace: decision.trace });
+    throw s3error('AccessDenied');
+  }
+  const acl = fields.get('acl');
+  if (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') throw s3error('AccessControlListNotSupported');
+  const sse = fields.get('x-amz-server-side-encryption');
+  if (sse !== undefined && sse !== 'AES256') throw s3error('NotImplemented', 'Only SSE-S3 (AES256) is implemented for POST uploads');
+
+  const meta: ObjectVersion['meta'] = { user: {} };
+  for (const [name, value] of fields) {
+    if (name.startsWith('x-amz-meta-')) meta.user[name.slice('x-amz-meta-'.length)] = value;
+    const m = META_FIELDS[name];
+    if (m) meta[m] = value;
+  }
+  meta.contentType ??= arrival.contentType || 'binary/octet-stream';
+  const tagging = fields.get('tagging');
+  const tags = tagging ? parseTaggingXml(tagging, 10) : {};
+  const { versionId, replaceNullVersion } = nextVersionId(b);
+  const pass = new PassThrough();
+  arrival.stream.pipe(pass);
+  const stored = await storeData(svc, pass, { bucket: op.bucket, key, versionId }, {
+    checksums: [],
+    maxBytes: Math.min(range?.max ?? Infinity, svc.config.maxObjectSize),
+    expectedBytes: undefined,
+  }).catch((e: unknown) => {
+    if (e instanceof S3Error && e.code === 'EntityTooLarge' && range) throw s3error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+    throw e;
+  });
+  try {
+    if (range && stored.piece.size < range.min) throw s3error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
+    const etag = `"${stored.md5.toString('hex')}"`;
+    const v: ObjectVersion = {
+      bucket: op.bucket, key, versionId, isDeleteMarker: false, size: stored.piece.size, etag,
+      lastModified: svc.clock.now().toISOString(), ownerAccountId: b.accountId, meta, checksum: null, tags,
+      uploadId: null, pieces: [stored.piece], sse: { algorithm: 'AES256' },
+    };
+    await commitVersion(svc, v, replaceNullVersion, undefined);
+    const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;
+    const headers: S3Result['headers'] = { ETag: etag, Location: location, ...SSE_HEADERS, ...versionIdHeader(b, v) };
+    const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+    if (redirect) {
+      try {
+        const u = new URL(redirect);
+        u.searchParams.set('bucket', op.bucket);
+        u.searchParams.set('key', key);
+        u.searchParams.set('etag', etag);
+        return { status: 303, headers: { ...headers, Location: u.toString() } };
+      } catch {
+        // S3 falls back to success_action_status when the redirect is not a URL.
+      }
+    }
+    const status = fields.get('success_action_status');
+    if (status === '201') {
+      const xml = toXml('PostResponse', { Location: location, Bucket: op.bucket, Key: key, ETag: etag }, null);
+      return { status: 201, headers: { ...headers, 'Content-Type': 'application/xml' }, body: xml };
+    }
+    return { status: status === '200' ? 200 : 204, headers };
+  } catch (e) {
+    discardBlobs(svc, [stored.piece.blobId]);
+    throw e;
+  }
+}
+

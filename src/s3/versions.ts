@@ -1,0 +1,26 @@
+/** Version ids and the rules that depend on a bucket's versioning state. */
+import { s3error } from '../errors/s3-errors.js';
+import type { BucketRecord, ObjectVersion } from '../storage/ports.js';
+import { newOpaqueId } from '../util/ids.js';
+
+/** The id a new version gets: a fresh one when versioning is enabled, else the null version. */
+export function nextVersionId(bucket: BucketRecord): { versionId: string; replaceNullVersion: boolean } {
+  return bucket.versioning === 'Enabled'
+    ? { versionId: newOpaqueId(24), replaceNullVersion: false }
+    : { versionId: 'null', replaceNullVersion: true };
+}
+
+const VERSION_ID_RE = /^[A-Za-z0-9_-]{32}$/;
+
+/** A versionId query parameter: 'null' or one of ours; anything else → InvalidArgument. */
+export function parseVersionIdParam(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'null' || VERSION_ID_RE.test(v)) return v;
+  throw s3error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: v });
+}
+
+/** Whether responses carry x-amz-version-id for this version. */
+export function versionIdHeader(bucket: BucketRecord, v: Pick<ObjectVersion, 'versionId'>): Record<string, string> {
+  if (bucket.versioning === 'Unversioned' && v.versionId === 'null') return {};
+  return { 'x-amz-version-id': v.versionId };
+}

@@ -1,0 +1,135 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
+  HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException,
+  GetObjectTaggingCommand, PutObjectTaggingCommand, GetObjectAttributesCommand,
+} from '@aws-sdk/client-s3';
+import { bucketName, s3, startKura, type RunningKura } from './harness.js';
+
+async function expectError(p: Promise<unknown>, name: string, status?: number): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as S3ServiceException;
+    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
+    if (status !== undefined) assert.equal(err.$metadata.httpStatusCode, status);
+    return err;
+  }
+  assert.fail(`expected ${name}`);
+}
+
+describe('objects through @aws-sdk/client-s3', () => {
+  let k: RunningKura;
+  before(async () => {
+    k = await startKura();
+  });
+  after(async () => {
+    await k.stop();
+  });
+
+  it('creates, lists, heads and deletes buckets with S3 errors', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    await expectError(c.send(new CreateBucketCommand({ Bucket: b })), 'BucketAlreadyOwnedByYou', 409);
+    await expectError(c.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })), 'InvalidBucketName', 400);
+    const list = await c.send(new ListBucketsCommand({}));
+    assert.ok(list.Buckets?.some((x) => x.Name === b));
+    await c.send(new HeadBucketCommand({ Bucket: b }));
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    await expectError(c.send(new DeleteBucketCommand({ Bucket: b })), 'BucketNotEmpty', 409);
+    await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    await c.send(new DeleteBucketCommand({ Bucket: b }));
+    await expectError(c.send(new HeadBucketCommand({ Bucket: b })), 'NotFound', 404);
+  });
+
+  it('round-trips data, metadata and system headers, with the MD5 ETag and SSE-S3', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    const body = Buffer.from('hello kura '.repeat(1000));
+    const put = await c.send(new PutObjectCommand({
+      Bucket: b, Key: 'dir/ü file+x.txt', Body: body, ContentType: 'text/plain', Metadata: { color: 'blue' },
+      CacheControl: 'max-age=60', ContentDisposition: 'inline', ContentLanguage: 'en',
+    }));
+    assert.equal(put.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
+    assert.equal(put.ServerSideEncryption, 'AES256');
+    const got = await c.send(new GetObjectCommand({ Bucket: b, Key: 'dir/ü file+x.txt' }));
+    assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), body);
+    assert.equal(got.ContentType, 'text/plain');
+    assert.equal(got.Metadata?.color, 'blue');
+    assert.equal(got.CacheControl, 'max-age=60');
+    assert.equal(got.ServerSideEncryption, 'AES256');
+    const head = await c.send(new HeadObjectCommand({ Bucket: b, Key: 'dir/ü file+x.txt' }));
+    assert.equal(head.ContentLength, body.length);
+    await expectError(c.send(new GetObjectCommand({ Bucket: b, Key: 'missing' })), 'NoSuchKey', 404);
+  });
+
+  it('serves ranges and rejects unsatisfiable ones', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    const body = Buffer.alloc(200_000, 0);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'r', Body: body }));
+    for (const [range, s, e] of [['bytes=0-0', 0, 0], ['bytes=65530-65545', 65530, 65545], ['bytes=-10', body.length - 10, body.length - 1], ['bytes=199990-', 199990, body.length - 1]] as const) {
+      const r = await c.send(new GetObjectCommand({ Bucket: b, Key: 'r', Range: range }));
+      assert.equal(r.ContentRange, `bytes ${s}-${e}/${body.length}`);
+      assert.deepEqual(Buffer.from(await r.Body!.transformToByteArray()), body.subarray(s, e + 1));
+    }
+    await expectError(c.send(new GetObjectCommand({ Bucket: b, Key: 'r', Range: `bytes=${body.length}-` })), 'InvalidRange', 416);
+  });
+
+  it('honours conditional reads and writes', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    const put = await c.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'v1' }));
+    await expectError(c.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: '"nope"' })), 'PreconditionFailed', 412);
+    const nm = await c.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfNoneMatch: put.ETag })).catch((e: S3ServiceException) => e);
+    assert.equal((nm as S3ServiceException).$metadata.httpStatusCode, 304);
+    await expectError(c.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'v2', IfNoneMatch: '*' })), 'PreconditionFailed', 412);
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'v2', IfMatch: put.ETag }));
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'new', Body: 'n', IfNoneMatch: '*' }));
+  });
+
+  it('copies objects with COPY and REPLACE metadata directives', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: 'copy me', Metadata: { a: '1' }, ContentType: 'text/x' }));
+    await c.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src` }));
+    const d1 = await c.send(new HeadObjectCommand({ Bucket: b, Key: 'dst' }));
+    assert.equal(d1.Metadata?.a, '1');
+    assert.equal(d1.ContentType, 'text/x');
+    await c.send(new CopyObjectCommand({ Bucket: b, Key: 'dst2', CopySource: `${b}/src`, MetadataDirective: 'REPLACE', Metadata: { b: '2' } }));
+    const d2 = await c.send(new GetObjectCommand({ Bucket: b, Key: 'dst2' }));
+    assert.deepEqual(d2.Metadata, { b: '2' });
+    assert.equal(await d2.Body!.transformToString(), 'copy me');
+    await expectError(c.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src` })), 'InvalidRequest', 400);
+  });
+
+  it('tags objects and reports attributes', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 't', Body: 'tagged', Tagging: 'a=1&b=two' }));
+    const t = await c.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }));
+    assert.deepEqual(t.TagSet?.map((x) => `${x.Key}=${x.Value}`).sort(), ['a=1', 'b=two']);
+    await c.send(new PutObjectTaggingCommand({ Bucket: b, Key: 't', Tagging: { TagSet: [{ Key: 'x', Value: 'y' }] } }));
+    const t2 = await c.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }));
+    assert.deepEqual(t2.TagSet, [{ Key: 'x', Value: 'y' }]);
+    const attrs = await c.send(new GetObjectAttributesCommand({ Bucket: b, Key: 't', ObjectAttributes: ['ETag', 'ObjectSize', 'StorageClass'] }));
+    assert.equal(attrs.ObjectSize, 6);
+    assert.equal(attrs.StorageClass, 'STANDARD');
+  });
+
+  it('rejects a wrong secret with SignatureDoesNotMatch and an unknown key with InvalidAccessKeyId', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await expectError(s3(k, { accessKeyId: k.root.accessKeyId, secretAccessKey: 'wrong-secret-wrong-secret-wrong' }).send(new ListBucketsCommand({})), 'SignatureDoesNotMatch', 403);
+    await expectError(s3(k, { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x'.repeat(40) }).send(new ListBucketsCommand({})), 'InvalidAccessKeyId', 403);
+  });
+});
