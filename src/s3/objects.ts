@@ -256,7 +256,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx, s
     const page = after.slice(0, maxParts);
     const alg = v.checksum?.algorithm as ChecksumAlgorithm | undefined;
     body.ObjectParts = {
-      TotalPartsCount: v.pieces.length,
+      PartsCount: v.pieces.length,
       PartNumberMarker: marker,
       NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : marker,
       MaxParts: maxParts,
