@@ -32,6 +32,7 @@ export interface DeleteTarget {
   conditional: boolean;
 }
 
+/** The parsed <Delete> body. */
 export interface DeleteRequest {
   quiet: boolean;
   objects: DeleteTarget[];

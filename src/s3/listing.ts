@@ -111,8 +111,10 @@ export interface ListSource<T, C> {
   afterPrefix(p: string): C;
 }
 
+/** One listing entry: a store item, or a CommonPrefixes group standing for all its keys. */
 export type ListEntry<T> = { kind: 'item'; item: T } | { kind: 'prefix'; prefix: string };
 
+/** What collectEntries found: at most `max` entries, in key order. */
 export interface Collected<T> {
   entries: ListEntry<T>[];
   truncated: boolean;
@@ -230,13 +232,14 @@ function listParams(req: S3Request): ListParams {
   };
 }
 
-function ownerXml(account: AccountRecord | undefined): XmlObject | undefined {
-  return account ? { ID: account.canonicalId, DisplayName: account.name } : undefined;
+/** Owner/Initiator: the canonical id (the account id if the account record is gone), as ListParts shows it. */
+function ownerXml(accountId: string, account: AccountRecord | undefined): XmlObject {
+  return { ID: account?.canonicalId ?? accountId, DisplayName: account?.name };
 }
 
 /** The owner shown on listed objects: under BucketOwnerEnforced, the bucket owner's account. */
-async function bucketOwner(svc: Services, b: BucketRecord): Promise<XmlObject | undefined> {
-  return ownerXml(await svc.meta.getAccount(b.accountId));
+async function bucketOwner(svc: Services, b: BucketRecord): Promise<XmlObject> {
+  return ownerXml(b.accountId, await svc.meta.getAccount(b.accountId));
 }
 
 const storageClassOf = (meta: { storageClass?: string }): string => meta.storageClass ?? 'STANDARD';
@@ -522,13 +525,14 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx,
     if (!a) accounts.set(id, (a = svc.meta.getAccount(id)));
     return a;
   };
-  const owner = ownerXml(await account(b.accountId));
+  const owner = ownerXml(b.accountId, await account(b.accountId));
   const uploads: XmlObject[] = [];
   for (const u of items) {
     uploads.push({
       Key: p.enc(u.key),
       UploadId: u.uploadId,
-      Initiator: ownerXml(await account(u.ownerAccountId)),
+      // The store keeps no separate initiator (as in ListParts): the upload's owner stands in.
+      Initiator: ownerXml(u.ownerAccountId, await account(u.ownerAccountId)),
       Owner: owner,
       StorageClass: storageClassOf(u.meta),
       Initiated: listDate(u.initiated),
