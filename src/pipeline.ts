@@ -50,7 +50,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       if (op.kind === 'CreateBucket') validateBucketName(op.bucket);
       if (op.level === 'object') validateKey(op.key);
     }
-    const { principal, auth } = await authenticate(req, authnOpts);
+    const { principal, auth } = await authenticate(req, authnOpts, target.style === 'virtual-hosted' ? target.bucket : undefined);
     state.principal = principal;
 
     const bucket = op.level === 'service' ? undefined : await meta.getBucket(op.bucket);

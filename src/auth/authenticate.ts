@@ -55,7 +55,7 @@ export function claimedAccessKeyId(req: S3Request): { version: 'v4' | 'v2'; acce
 }
 
 /** Establishes the principal. Throws S3Error on any authentication failure. */
-export async function authenticate(req: S3Request, opts: AuthenticateOptions): Promise<Authenticated> {
+export async function authenticate(req: S3Request, opts: AuthenticateOptions, virtualHostBucket?: string): Promise<Authenticated> {
   const claim = claimedAccessKeyId(req);
   if (!claim) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
   if (claim.accessKeyId) await opts.credentials.prefetch(claim.accessKeyId);
@@ -66,7 +66,7 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions): P
     if (!opts.allowSigV2) {
       throw s3error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
     }
-    const v2 = authenticateV2(view, { now, lookupSecret });
+    const v2 = authenticateV2(view, { now, lookupSecret, ...(virtualHostBucket !== undefined ? { virtualHostBucket } : {}) });
     if (!v2) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
     return { principal: opts.credentials.get(v2.accessKeyId)!.principal, auth: { kind: 'sigv2', v2 } };
   }

@@ -127,11 +127,13 @@ async function read(env: Env, bucket: string, key: string): Promise<Buffer> {
 }
 
 /** discardBlobs is fire-and-forget: let its deletes run. */
+/** Stored pieces in either tier: blob files plus referenced (inline or file) pieces, counted once. */
 async function blobCount(env: Env): Promise<number> {
   await new Promise((r) => setImmediate(r));
-  let n = 0;
-  for await (const _ of env.blobs.list()) n++;
-  return n;
+  const ids = new Set<string>();
+  for await (const b of env.blobs.list()) ids.add(b.blobId);
+  for await (const id of env.svc.meta.referencedBlobIds()) ids.add(id);
+  return ids.size;
 }
 
 const SELF_COPY = /trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes/;

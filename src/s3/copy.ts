@@ -155,7 +155,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
       pieces: [stored.piece],
       sse: { algorithm: 'AES256' },
     };
-    await commitVersion(svc, v, replaceNullVersion, pre);
+    await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
     const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...versionIdHeader(dest, v), ...SSE_HEADERS };
     return xmlResult('CopyObjectResult', {
       ETag: etag,

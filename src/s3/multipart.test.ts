@@ -152,13 +152,14 @@ async function readBack(env: Env, start?: number, end?: number, key = 'obj'): Pr
 }
 
 /** discardBlobs is fire-and-forget: let its deletes run. */
-const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** Stored pieces in either tier: blob files plus referenced (inline or file) pieces, counted once. */
 async function blobCount(env: Env): Promise<number> {
-  await settle();
-  let n = 0;
-  for await (const _ of env.blobs.list()) n++;
-  return n;
+  await new Promise((r) => setImmediate(r));
+  const ids = new Set<string>();
+  for await (const b of env.blobs.list()) ids.add(b.blobId);
+  for await (const id of env.svc.meta.referencedBlobIds()) ids.add(id);
+  return ids.size;
 }
 
 // ---- tests ---------------------------------------------------------------------------

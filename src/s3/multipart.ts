@@ -133,7 +133,7 @@ async function savePart(svc: Services, upload: UploadRecord, partNumber: number,
   };
   let garbage;
   try {
-    garbage = await svc.meta.putPart(part);
+    garbage = await svc.meta.putPart(part, stored.inline);
   } catch (e) {
     // Completed or aborted while the part streamed in.
     if (e instanceof StorageConflict && e.kind === 'no-such-upload') throw noSuchUpload(upload.uploadId);

@@ -6,12 +6,12 @@
  * swapped blob fails authentication instead of being served. See crypto/sse/README.md.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newDataKey, openDataKey, streamAadPrefix, type EncryptionContext } from '../crypto/sse/envelope.js';
-import { cipherRangeFor, createDecryptStream, createEncryptStream } from '../crypto/sse/stream-cipher.js';
+import { cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer } from '../crypto/sse/stream-cipher.js';
 import { s3error } from '../errors/s3-errors.js';
-import type { DataPiece, ObjectVersion } from '../storage/ports.js';
+import type { DataPiece, InlineBlob, ObjectVersion } from '../storage/ports.js';
 import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
 import { newOpaqueId } from '../util/ids.js';
 import type { Services } from './context.js';
@@ -41,6 +41,24 @@ export interface StoredData {
   piece: DataPiece;
   md5: Buffer;
   digests: Map<ChecksumAlgorithm, Buffer>;
+  /** For inline pieces: the ciphertext, to be committed with the record that references it. */
+  inline: InlineBlob | undefined;
+}
+
+/**
+ * Pieces announced at up to this many plaintext bytes are kept inline in the metadata
+ * store: their data becomes durable in the same group commit as their metadata, and a GET
+ * opens no file. Larger ones stream to the blob store.
+ */
+export const INLINE_MAX_BYTES = 128 * 1024;
+
+/** Collects ciphertext in memory for an inline piece. */
+class Collect extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    cb();
+  }
 }
 
 /** Counts and hashes bytes as they pass; enforces the size limits. */
@@ -83,6 +101,26 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
   const { dek, wrapped } = newDataKey(svc.keyring, ctx);
   const tap = new Tap(opts.checksums, opts.maxBytes, opts.expectedBytes);
   const enc = createEncryptStream(dek, streamAadPrefix(ctx));
+  const digestsOf = (): Map<ChecksumAlgorithm, Buffer> => {
+    const digests = new Map<ChecksumAlgorithm, Buffer>();
+    for (const [a, s] of tap.sums) digests.set(a, s.digest());
+    return digests;
+  };
+  if (opts.expectedBytes !== undefined && opts.expectedBytes <= INLINE_MAX_BYTES) {
+    const sink = new Collect();
+    try {
+      await pipeline(source, tap, enc, sink);
+    } catch (e) {
+      source.destroy();
+      throw e;
+    }
+    return {
+      piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped }, tier: 'inline' },
+      md5: tap.md5.digest(),
+      digests: digestsOf(),
+      inline: { blobId, data: Buffer.concat(sink.chunks) },
+    };
+  }
   const cipherOut = new PassThrough({ highWaterMark: 1024 * 1024 });
   const writing = svc.blobs.write(blobId, cipherOut);
   try {
@@ -94,12 +132,11 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
     await svc.blobs.delete(blobId).catch(() => undefined);
     throw e;
   }
-  const digests = new Map<ChecksumAlgorithm, Buffer>();
-  for (const [a, s] of tap.sums) digests.set(a, s.digest());
   return {
     piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped } },
     md5: tap.md5.digest(),
-    digests,
+    digests: digestsOf(),
+    inline: undefined,
   };
 }
 
@@ -110,15 +147,40 @@ export function placeOf(v: Pick<ObjectVersion, 'bucket' | 'key' | 'versionId' | 
     : { bucket: v.bucket, key: v.key, versionId: v.versionId };
 }
 
+/** Reads ciphertext bytes [start, end] of a piece from its tier. */
+function readCipher(svc: Services, piece: DataPiece, start: number, end: number): Readable {
+  if (piece.tier !== 'inline') return svc.blobs.read(piece.blobId, { start, end });
+  return Readable.from((async function* () {
+    const data = await svc.meta.readInline(piece.blobId);
+    if (data === undefined) throw new Error(`inline blob ${piece.blobId} is missing`);
+    yield data.subarray(start, end + 1);
+  })());
+}
+
 /** Decrypting reader for bytes [start, end] of one piece. */
 export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number): Readable {
   const ctx = pieceContext(place, piece.blobId);
   const dek = openDataKey(svc.keyring, piece.enc.dek, ctx);
   const r = cipherRangeFor(piece.size, start, end);
-  const raw = svc.blobs.read(piece.blobId, { start: r.cipherStart, end: r.cipherEnd });
+  const raw = readCipher(svc, piece, r.cipherStart, r.cipherEnd);
   const dec = createDecryptStream(dek, streamAadPrefix(ctx), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
   raw.on('error', (e) => dec.destroy(e));
   return raw.pipe(dec);
+}
+
+/**
+ * Bytes [start, end] of an object whose data is all inline, decrypted in memory: small GETs
+ * skip the stream machinery entirely. undefined when the object is not all inline.
+ */
+export async function readInlineObject(svc: Services, v: ObjectVersion, start: number, end: number): Promise<Buffer | undefined> {
+  if (v.pieces.length !== 1 || v.pieces[0]!.tier !== 'inline') return undefined;
+  const piece = v.pieces[0]!;
+  const data = await svc.meta.readInline(piece.blobId);
+  if (data === undefined) throw new Error(`inline blob ${piece.blobId} is missing`);
+  const ctx = pieceContext(placeOf(v, piece), piece.blobId);
+  const dek = openDataKey(svc.keyring, piece.enc.dek, ctx);
+  const r = v.size === 0 ? cipherRangeFor(0, 0, -1) : cipherRangeFor(piece.size, start, end);
+  return decryptBuffer(dek, streamAadPrefix(ctx), data.subarray(r.cipherStart, r.cipherEnd + 1), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
 }
 
 /** A stream of bytes [start, end] (inclusive) of an object made of one or more pieces. */

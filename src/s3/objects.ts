@@ -1,13 +1,13 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, GetObjectAttributes. */
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Result } from '../http/request.js';
-import type { ObjectVersion } from '../storage/ports.js';
+import type { InlineBlob, ObjectVersion } from '../storage/ports.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksums.js';
 import { parseChecksumRequest, verifyChecksums } from './checksum-request.js';
 import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from './common.js';
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
-import { discardBlobs, readObject, storeData } from './object-io.js';
+import { discardBlobs, readInlineObject, readObject, storeData } from './object-io.js';
 import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
@@ -16,8 +16,14 @@ import { intParam } from './common.js';
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** Commits a new version and cleans up whatever it replaced. */
-export async function commitVersion(svc: Services, v: ObjectVersion, replaceNullVersion: boolean, precondition: ((c: ObjectVersion | undefined) => void) | undefined): Promise<void> {
-  const garbage = await svc.meta.insertVersion(v, { replaceNullVersion, precondition: precondition && wrapPrecondition(precondition) });
+export async function commitVersion(
+  svc: Services, v: ObjectVersion, replaceNullVersion: boolean, precondition: ((c: ObjectVersion | undefined) => void) | undefined, inline?: InlineBlob,
+): Promise<void> {
+  const garbage = await svc.meta.insertVersion(v, {
+    replaceNullVersion,
+    precondition: precondition && wrapPrecondition(precondition),
+    inline: inline ? [inline] : undefined,
+  });
   discardBlobs(svc, garbage.blobIds);
 }
 
@@ -65,7 +71,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
       pieces: [stored.piece],
       sse: { algorithm: 'AES256' },
     };
-    await commitVersion(svc, v, replaceNullVersion, pre);
+    await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
     const headers: S3Result['headers'] = { ETag: etag, ...SSE_HEADERS, ...versionIdHeader(b, v) };
     if (cr.algorithm && checksumValue) {
       headers[checksumHeader(cr.algorithm)] = checksumValue;
@@ -175,7 +181,8 @@ export const getObject: Handler<'GetObject'> = async (ctx, svc) => {
   rejectSseOnRead(ctx);
   const v = await loadForRead(ctx, svc);
   const plan = planRead(ctx, v);
-  return { status: plan.status, headers: plan.headers, body: readObject(svc, v, plan.start, plan.end) };
+  const inline = await readInlineObject(svc, v, plan.start, plan.end);
+  return { status: plan.status, headers: plan.headers, body: inline ?? readObject(svc, v, plan.start, plan.end) };
 };
 
 export const headObject: Handler<'HeadObject'> = async (ctx, svc) => {

@@ -150,7 +150,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
       lastModified: svc.clock.now().toISOString(), ownerAccountId: b.accountId, meta, checksum: null, tags,
       uploadId: null, pieces: [stored.piece], sse: { algorithm: 'AES256' },
     };
-    await commitVersion(svc, v, replaceNullVersion, undefined);
+    await commitVersion(svc, v, replaceNullVersion, undefined, stored.inline);
     const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;
     const headers: S3Result['headers'] = { ETag: etag, Location: location, ...SSE_HEADERS, ...versionIdHeader(b, v) };
     const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');

@@ -87,6 +87,17 @@ export interface DataPiece {
   partNumber?: number;
   etag?: string;
   checksum?: string;
+  /**
+   * Where the ciphertext lives: absent = the blob store; 'inline' = the metadata store,
+   * written in the same transaction as the record that first references it.
+   */
+  tier?: 'inline';
+}
+
+/** Ciphertext of an inline piece, handed to the write that first references it. */
+export interface InlineBlob {
+  blobId: string;
+  data: Buffer;
 }
 
 export interface ObjectVersion {
@@ -140,9 +151,11 @@ export interface InsertVersionOptions {
   /** Replace (remove) an existing null version of this key: unversioned or suspended buckets. */
   replaceNullVersion: boolean;
   precondition?: WritePrecondition;
+  /** Inline ciphertext of new pieces (tier 'inline'), stored in the same transaction. */
+  inline?: readonly InlineBlob[];
 }
 
-/** Blobs no longer referenced after a write; the caller deletes them after the commit. */
+/** Blob-store blobs no longer referenced after a write; the caller deletes them after the commit (inline ones the store removes itself). */
 export interface Garbage {
   blobIds: string[];
 }
@@ -199,11 +212,14 @@ export interface MetadataStore {
   /** Ordered by key, then initiation time; resumes after (afterKey, afterUploadId). */
   listUploads(bucket: string, opts: { prefix: string; afterKey: string; afterUploadId?: string; limit: number }): Promise<ListPage<UploadRecord>>;
   /** Replaces a part with the same number; throws StorageConflict('no-such-upload') when the upload is gone. */
-  putPart(p: PartRecord): Promise<Garbage>;
+  putPart(p: PartRecord, inline?: InlineBlob): Promise<Garbage>;
   listParts(uploadId: string, opts: { afterPartNumber: number; limit: number }): Promise<ListPage<PartRecord>>;
   /** Atomically: the upload must exist, the version is inserted, upload and parts rows go; unused part blobs become garbage. */
   completeUpload(uploadId: string, v: ObjectVersion, opts: InsertVersionOptions): Promise<Garbage>;
   abortUpload(uploadId: string): Promise<(Garbage & { found: boolean })>;
+
+  /** The ciphertext of an inline piece, or undefined when it does not exist. */
+  readInline(blobId: string): Promise<Buffer | undefined>;
 
   // maintenance
   /** Every blob id referenced by a version or a part (for start-up garbage collection). */

@@ -26,6 +26,10 @@ describe('durability and encryption at rest (real process)', () => {
       await c.send(new PutObjectCommand({ Bucket: b, Key: `k${i}`, Body: `value ${i}` }));
       acked.push(`k${i}`);
     }
+    // Large enough for the blob-file tier (small objects are stored inline with their metadata).
+    const big = Buffer.alloc(1024 * 1024, 9);
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: big }));
+    acked.push('big');
     // Start a large upload and kill the server while its body is still streaming.
     const url = new URL(`${k.endpoint}/${b}/interrupted`);
     const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PUT', headers: { 'content-length': String(64 * 1024 * 1024) } });
@@ -44,9 +48,11 @@ describe('durability and encryption at rest (real process)', () => {
       assert.ok(!keys.includes('interrupted'), 'the interrupted upload is not visible');
       const got = await c2.send(new GetObjectCommand({ Bucket: b, Key: 'k39' }));
       assert.equal(await got.Body!.transformToString(), 'value 39');
-      // Start-up GC removed the partial blob: only the 40 committed blobs remain.
+      const gotBig = await c2.send(new GetObjectCommand({ Bucket: b, Key: 'big' }));
+      assert.deepEqual(Buffer.from(await gotBig.Body!.transformToByteArray()), big);
+      // Start-up GC removed the partial blob of the interrupted upload: only 'big' has a file.
       const blobs = walk(join(k2.dataDir, 'blobs'));
-      assert.equal(blobs.length, 40);
+      assert.equal(blobs.length, 1);
     } finally {
       await k2.stop();
     }

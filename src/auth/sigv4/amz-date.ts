@@ -30,9 +30,17 @@ export function parseAmzDate(s: string): Date | undefined {
   return utc(digits(s, 0, 4), digits(s, 4, 2), digits(s, 6, 2), digits(s, 9, 2), digits(s, 11, 2), digits(s, 13, 2));
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Whether `s` is a real `yyyyMMdd` day, as the credential scope requires. */
 export function isScopeDate(s: string): boolean {
-  return s.length === 8 && utc(digits(s, 0, 4), digits(s, 4, 2), digits(s, 6, 2), 0, 0, 0) !== undefined;
+  if (s.length !== 8) return false;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 4, 2);
+  const day = digits(s, 6, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 function pad(n: number, width: number): string {

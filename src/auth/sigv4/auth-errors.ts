@@ -49,20 +49,24 @@ export function authorizationHeaderInvalid(authorization: string): S3Error {
   });
 }
 
+/** No usable Date or x-amz-date header. */
 export function missingDate(): S3Error {
   return s3error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
 }
 
+/** An access key id the credential store does not know. */
 export function invalidAccessKeyId(accessKeyId: string): S3Error {
   return s3error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
 }
 
+/** Headers that had to be signed but are missing from SignedHeaders. */
 export function headersNotSigned(names: readonly string[]): S3Error {
   return s3error('AccessDenied', 'There were headers present in the request which were not signed', {
     HeadersNotSigned: names.join(', '),
   });
 }
 
+/** More than 15 minutes between the request's time and ours. */
 export function requestTimeTooSkewed(rawRequestTime: string, now: Date): S3Error {
   return s3error('RequestTimeTooSkewed', undefined, {
     RequestTime: rawRequestTime,

@@ -51,6 +51,9 @@ describe('canonicalHeaders', () => {
   it('signs an absent header as empty', () => {
     assert.equal(canonicalHeaders({}, ['content-length']), 'content-length:\n');
   });
+  it('never reads inherited properties for attacker-chosen names', () => {
+    assert.equal(canonicalHeaders({ host: 'h' }, ['constructor', '__proto__', 'tostring', 'toString', 'host']), 'constructor:\n__proto__:\ntostring:\ntoString:\nhost:h\n');
+  });
 });
 
 describe('canonicalRequest', () => {

@@ -74,10 +74,16 @@ export function trimAll(value: string): string {
 
 /** A header's canonical value: each occurrence trimmed and collapsed, occurrences joined with ','. Absent headers are ''. */
 export function canonicalHeaderValue(value: string | readonly string[] | undefined): string {
-  if (value === undefined) return '';
   if (typeof value === 'string') return trimAll(value);
+  // Signed header names are attacker-chosen: a name like "constructor" must not reach an
+  // inherited property of the headers object, hence the type checks rather than truthiness.
+  if (!Array.isArray(value)) return '';
   let out = '';
-  for (let i = 0; i < value.length; i++) out += i === 0 ? trimAll(value[i]!) : `,${trimAll(value[i]!)}`;
+  for (let i = 0; i < value.length; i++) {
+    const one: unknown = value[i];
+    const text = typeof one === 'string' ? trimAll(one) : '';
+    out += i === 0 ? text : `,${text}`;
+  }
   return out;
 }
 

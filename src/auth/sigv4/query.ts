@@ -48,3 +48,9 @@ export function queryValue(params: readonly QueryParam[], name: string): string 
   for (const p of params) if (p.name === name) return p.value;
   return undefined;
 }
+
+/** Like queryValue, but matching the name case-insensitively (`name` given in lower case). */
+export function queryValueIgnoreCase(params: readonly QueryParam[], lowerName: string): string | undefined {
+  for (const p of params) if (p.name.length === lowerName.length && p.name.toLowerCase() === lowerName) return p.value;
+  return undefined;
+}

@@ -67,3 +67,77 @@ export function expectS3Error(fn: () => unknown, code: S3ErrorCode, message?: st
   if (details !== undefined) for (const [k, v] of Object.entries(details)) assert.deepEqual(caught.details[k], v, `detail ${k}`);
   return caught;
 }
+
+/** A request to sign in tests: decoded query values, the path as it goes on the wire. */
+export interface TestRequest {
+  method: string;
+  /** Wire path (already encoded, e.g. with encodeKeyPath). */
+  path: string;
+  query?: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface SignOptions {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  region?: string;
+  service?: string;
+  signingDate: Date;
+}
+
+/** The wire view of a signed request, as authenticateV4 receives it. */
+export interface WireRequest {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  headers: Record<string, string>;
+}
+
+export const TEST_AKID = 'AKIAIOSFODNN7EXAMPLE';
+export const TEST_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+function toWire(signed: { method: string; path: string; query?: Record<string, unknown>; headers: Record<string, string> }): WireRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers)) headers[k.toLowerCase()] = v;
+  const q: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(signed.query ?? {})) if (v !== null && v !== undefined) q[k] = v as string | string[];
+  return { method: signed.method, rawPath: signed.path, rawQuery: buildQuery(q), headers };
+}
+
+async function signer(o: SignOptions) {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  return new SignatureV4({
+    credentials: { accessKeyId: o.accessKeyId ?? TEST_AKID, secretAccessKey: o.secretAccessKey ?? TEST_SECRET, sessionToken: o.sessionToken },
+    region: o.region ?? 'us-east-1',
+    service: o.service ?? 's3',
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+}
+
+function smithyRequest(r: TestRequest) {
+  return {
+    method: r.method,
+    protocol: 'https:',
+    hostname: r.headers['host'] ?? 'bucket.s3.amazonaws.com',
+    path: r.path,
+    query: { ...(r.query ?? {}) },
+    headers: { ...r.headers },
+    body: r.body,
+  };
+}
+
+/** Signs with @smithy/signature-v4 (the AWS SDK's signer) in the Authorization header. */
+export async function smithySign(r: TestRequest, o: SignOptions): Promise<WireRequest> {
+  const signed = await (await signer(o)).sign(smithyRequest(r), { signingDate: o.signingDate });
+  return toWire({ method: signed.method, path: signed.path, query: signed.query, headers: signed.headers });
+}
+
+/** Presigns with @smithy/signature-v4; headers left on the request are returned as headers. */
+export async function smithyPresign(r: TestRequest, o: SignOptions & { expiresIn: number }): Promise<WireRequest> {
+  const signed = await (await signer(o)).presign(smithyRequest(r), { signingDate: o.signingDate, expiresIn: o.expiresIn });
+  return toWire({ method: signed.method, path: signed.path, query: signed.query, headers: signed.headers });
+}

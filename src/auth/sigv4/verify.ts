@@ -28,7 +28,7 @@ import {
   validateCredentialScope,
   type ParsedSigV4,
 } from './parse-authorization.js';
-import { parseQuery, queryValue, type QueryParam } from './query.js';
+import { parseQuery, queryValue, queryValueIgnoreCase, type QueryParam } from './query.js';
 import type { SigningKeyCache } from './signing-key-cache.js';
 import { deriveSigningKey, type CredentialScope } from './signing-key.js';
 import { SIGV4_ALGORITHM, stringToSign } from './string-to-sign.js';
@@ -188,8 +188,11 @@ function verifyPresigned(req: IncomingSignedRequest, params: readonly QueryParam
   checkSignedHeaders(req.headers, parsed.signedHeaders, undefined, isS3);
 
   // Presigned URLs default to an unsigned payload; a signer may pin a hash (or a streaming
-  // mode) with X-Amz-Content-Sha256 in the query or, failing that, the header.
-  const payloadHash = queryValue(params, 'X-Amz-Content-Sha256') ?? single(req.headers['x-amz-content-sha256']) ?? UNSIGNED_PAYLOAD;
+  // mode) with X-Amz-Content-Sha256 in the query or, failing that, the header. Signers hoist
+  // the header into the query under its header spelling, hence the case-insensitive match;
+  // being part of the signed query, the parameter cannot be added or changed by a third party.
+  const payloadHash =
+    queryValueIgnoreCase(params, 'x-amz-content-sha256') ?? single(req.headers['x-amz-content-sha256']) ?? UNSIGNED_PAYLOAD;
   const payload = parseContentSha256(payloadHash);
 
   const query = canonicalQuery(params, 'X-Amz-Signature');

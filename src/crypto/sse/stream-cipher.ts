@@ -334,3 +334,21 @@ class DecryptStream extends Transform {
 export function createDecryptStream(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions): Transform {
   return new DecryptStream(dek, aadPrefix, opts);
 }
+
+/**
+ * Synchronous counterpart of createDecryptStream for pieces already in memory (the inline
+ * tier): `cipher` holds the ciphertext starting at `firstChunk`. Same checks, same output.
+ */
+export function decryptBuffer(dek: Buffer, aadPrefix: Buffer, cipher: Buffer, opts: DecryptOptions): Buffer {
+  const stream = new DecryptStream(dek, aadPrefix, opts);
+  let failure: Error | null | undefined;
+  const done = (e?: Error | null): void => {
+    failure ??= e;
+  };
+  // INVARIANT: DecryptStream's _transform and _flush are synchronous, so pushing through them
+  // directly completes before this function returns; the paused stream buffers every push.
+  stream._transform(cipher, 'buffer' as BufferEncoding, done);
+  if (!failure) stream._flush(done);
+  if (failure) throw failure;
+  return (stream.read() as Buffer | null) ?? Buffer.alloc(0);
+}

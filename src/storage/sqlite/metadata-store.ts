@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import {
   StorageConflict,
   type AccessKeyRecord, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
-  type Garbage, type InsertVersionOptions, type ListPage, type MetadataStore, type ObjectVersion,
+  type Garbage, type InlineBlob, type InsertVersionOptions, type ListPage, type MetadataStore, type ObjectVersion,
   type PartRecord, type UploadRecord, type VersioningState,
 } from '../ports.js';
 import { compareUtf8, prefixUpperBound, wellFormed } from '../keys.js';
@@ -280,6 +280,9 @@ export class SqliteMetadataStore implements MetadataStore {
                     last_modified = excluded.last_modified, checksum = excluded.checksum, piece = excluded.piece`),
       deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
 
+      insertInline: p('INSERT INTO inline_blobs (blob_id, data) VALUES (?, ?)'),
+      inlineData: p<Buffer>('SELECT data FROM inline_blobs WHERE blob_id = ?').pluck(),
+      deleteInline: p('DELETE FROM inline_blobs WHERE blob_id = ?'),
       addRef: p('INSERT INTO blob_refs (blob_id, refs) VALUES (?, 1) ON CONFLICT (blob_id) DO UPDATE SET refs = refs + 1'),
       dropLastRef: p('DELETE FROM blob_refs WHERE blob_id = ? AND refs <= 1'),
       decRef: p('UPDATE blob_refs SET refs = refs - 1 WHERE blob_id = ?'),
@@ -386,12 +389,27 @@ export class SqliteMetadataStore implements MetadataStore {
     for (const piece of pieces) this.s.addRef.run(piece.blobId);
   }
 
-  /** Drops one reference per piece; blobs left with none are appended to `garbage`. */
+  /**
+   * Drops one reference per piece; blob-store blobs left with none are appended to
+   * `garbage`, inline ones are deleted here (they live in this transaction's database).
+   */
   private dropRefs(pieces: readonly DataPiece[], garbage: string[]): void {
     for (const piece of pieces) {
-      if (this.s.dropLastRef.run(piece.blobId).changes > 0) garbage.push(piece.blobId);
-      else this.s.decRef.run(piece.blobId);
+      if (this.s.dropLastRef.run(piece.blobId).changes > 0) {
+        if (piece.tier === 'inline') this.s.deleteInline.run(piece.blobId);
+        else garbage.push(piece.blobId);
+      } else {
+        this.s.decRef.run(piece.blobId);
+      }
     }
+  }
+
+  private storeInline(inline: readonly InlineBlob[] | undefined): void {
+    for (const b of inline ?? []) this.s.insertInline.run(b.blobId, b.data);
+  }
+
+  readInline(blobId: string): Promise<Buffer | undefined> {
+    return this.read(() => this.s.inlineData.get(blobId));
   }
 
   private insertVersionNow(v: ObjectVersion, opts: InsertVersionOptions, garbage: string[]): void {
@@ -402,6 +420,7 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     // References are taken before any are dropped, so a blob shared by the replaced null
     // version and the new one (a copy onto itself) never passes through zero.
+    this.storeInline(opts.inline);
     this.addRefs(v.pieces);
     if (opts.replaceNullVersion) {
       const nullVersion = this.s.version.get(v.bucket, v.key, 'null');
@@ -644,12 +663,13 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  putPart(p: PartRecord): Promise<Garbage> {
+  putPart(p: PartRecord, inline?: InlineBlob): Promise<Garbage> {
     return this.write(() => {
       if (this.s.upload.get(p.uploadId) === undefined) throw new StorageConflict('no-such-upload');
       const garbage: string[] = [];
       const old = this.s.part.get(p.uploadId, p.partNumber);
       // Add before dropping, so re-putting a part with the very same blob never frees it.
+      this.storeInline(inline ? [inline] : undefined);
       this.addRefs([p.piece]);
       if (old !== undefined) this.dropRefs([JSON.parse(old.piece) as DataPiece], garbage);
       this.s.putPart.run(p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, p.checksum, JSON.stringify(p.piece));

@@ -103,4 +103,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    description: 'inline tier: small pieces of ciphertext stored with the metadata',
+    // Small objects live here instead of in blob files: one transaction (one fsync, shared by
+    // a whole group commit) makes both data and metadata durable, and a GET reads no file.
+    sql: `
+      CREATE TABLE inline_blobs (
+        blob_id TEXT PRIMARY KEY,
+        data    BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
