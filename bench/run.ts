@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { measureCrypto, type CryptoBaseline } from './crypto-baseline.js';
+import { measureDiskWrite } from './disk-baseline.js';
 import { runPhase, type PhaseResult, type PhaseSpec } from './load.js';
 import { describeMachine, memoryKiB } from './proc.js';
 import { fmt, fmtRatio, phaseLine, phaseRow, PHASE_HEADER, ratio, table } from './report.js';
@@ -418,6 +419,7 @@ async function main(): Promise<number> {
 
   let trivialCommand: string | undefined;
   let crypto: CryptoBaseline | undefined;
+  let diskMiBps: number | undefined;
   if (!args.skipCeiling) {
     let trivial: Spawned | undefined;
     try {
@@ -437,6 +439,9 @@ async function main(): Promise<number> {
     log(`== node:crypto, single core, ${CFG.large.size / MiB} MiB buffer in 64 KiB updates, best of ≥8 runs`);
     crypto = measureCrypto(large[0]!.data);
     for (const r of crypto.results) log(`  ${r.name.padEnd(40)} ${fmt(r.mibPerSec).padStart(8)} MiB/s  ${r.nsPerByte.toFixed(3)} ns/B`);
+    log('');
+    diskMiBps = measureDiskWrite(tmpdir(), large[0]!.data);
+    log(`== disk: 256 MiB written in 1 MiB writes + fsync under ${tmpdir()}, best of 3: ${fmt(diskMiBps)} MiB/s`);
     log('');
   }
 
@@ -467,6 +472,8 @@ async function main(): Promise<number> {
   addRatio('PUT 64 MiB signed MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), tv('PUT 64 MiB signed', 'mibPerSec'));
   addRatio('PUT 64 MiB unsigned MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), tv('PUT 64 MiB unsigned', 'mibPerSec'));
   addRatio('GET 64 MiB MiB/s: Kura ÷ trivial server', 'MiB/s', k('GET 64 MiB', 'mibPerSec'), tv('GET 64 MiB', 'mibPerSec'));
+  addRatio('PUT 64 MiB signed MiB/s: Kura ÷ disk write+fsync', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), diskMiBps);
+  addRatio('PUT 64 MiB unsigned MiB/s: Kura ÷ disk write+fsync', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), diskMiBps);
   addRatio('PUT 64 MiB signed: Kura ÷ 1-core MD5+SHA-256+AES-GCM', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), cr('MD5 + SHA-256 + AES-256-GCM (one pass)'));
   addRatio('PUT 64 MiB unsigned: Kura ÷ 1-core MD5+AES-GCM', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), cr('MD5 + AES-256-GCM (one pass)'));
   addRatio('GET 64 MiB: Kura ÷ 1-core AES-GCM decrypt', 'MiB/s', k('GET 64 MiB', 'mibPerSec'), cr('AES-256-GCM decrypt'));

@@ -11,6 +11,8 @@ import { startServers, type Logger, type RunningServer } from './http/server.js'
 import { createPipeline } from './pipeline.js';
 import { collectGarbage } from './storage/gc.js';
 import { loadOrCreateTls } from './tls.js';
+import { availableParallelism } from 'node:os';
+import { HashPool } from './util/hash-pool.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/log.js';
 
@@ -58,8 +60,10 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   if (removed > 0) log.info('removed unreferenced blobs from interrupted writes', { count: removed });
   const rootAccessKeyId = await bootstrapRoot(config, opened, log);
   const credentials = new CredentialCache(meta, keyring, clock);
+  // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
+  const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
   const pipeline = createPipeline({
-    config, meta, blobs, keyring, clock, log, credentials,
+    config, meta, blobs, keyring, clock, log, credentials, hashPool,
     authn: { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache() },
   });
   const tls = config.httpsPort >= 0 ? await loadOrCreateTls(config.dataDir, config.tls) : undefined;
@@ -74,6 +78,7 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
     rootAccessKeyId,
     close: async () => {
       await server.close();
+      await hashPool.close();
       await meta.close();
     },
   };

@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Decision } from '../authz/decision.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { CredentialCache } from '../auth/credentials.js';
+import type { HashPool } from '../util/hash-pool.js';
 
 declare const authorized: unique symbol;
 
@@ -27,6 +28,8 @@ export interface Services {
   log: Logger;
   /** For handlers that authenticate from the body (POST Object form uploads). */
   credentials: CredentialCache;
+  /** Worker threads that hash large uploads off the event loop; absent = hash inline. */
+  hashPool?: HashPool;
 }
 
 export interface AuthorizedRequest<K extends OperationKind = OperationKind> {

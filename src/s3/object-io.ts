@@ -14,6 +14,7 @@ import { s3error } from '../errors/s3-errors.js';
 import type { DataPiece, InlineBlob, ObjectVersion } from '../storage/ports.js';
 import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
 import { newOpaqueId } from '../util/ids.js';
+import type { HashJob } from '../util/hash-pool.js';
 import type { Services } from './context.js';
 
 /** Where a piece belongs; becomes the encryption context. */
@@ -61,22 +62,28 @@ class Collect extends Writable {
   }
 }
 
-/** Counts and hashes bytes as they pass; enforces the size limits. */
+/** Counts and hashes bytes as they pass (on a worker thread when given a job); enforces the size limits. */
 class Tap extends Transform {
   bytes = 0;
-  readonly md5: Hash = createHash('md5');
-  readonly sums: Map<ChecksumAlgorithm, ReturnType<typeof createChecksum>>;
+  private readonly md5: Hash | undefined;
+  private readonly sums: Map<ChecksumAlgorithm, ReturnType<typeof createChecksum>>;
 
-  constructor(algs: readonly ChecksumAlgorithm[], private readonly maxBytes: number, private readonly expected: number | undefined) {
+  constructor(private readonly algs: readonly ChecksumAlgorithm[], private readonly maxBytes: number, private readonly expected: number | undefined, private readonly job: HashJob | undefined) {
     super();
-    this.sums = new Map(algs.map((a) => [a, createChecksum(a)]));
+    this.md5 = job ? undefined : createHash('md5');
+    this.sums = job ? new Map() : new Map(algs.map((a) => [a, createChecksum(a)]));
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) return cb(s3error('EntityTooLarge', undefined, { ProposedSize: this.expected ?? this.bytes, MaxSizeAllowed: this.maxBytes }));
     if (this.expected !== undefined && this.bytes > this.expected) return cb(s3error('IncompleteBody'));
-    this.md5.update(chunk);
+    if (this.job) {
+      const wait = this.job.update(chunk);
+      if (wait) return void wait.then(() => cb(null, chunk));
+      return cb(null, chunk);
+    }
+    this.md5!.update(chunk);
     for (const s of this.sums.values()) s.update(chunk);
     cb(null, chunk);
   }
@@ -85,7 +92,27 @@ class Tap extends Transform {
     if (this.expected !== undefined && this.bytes !== this.expected) return cb(s3error('IncompleteBody'));
     cb();
   }
+
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    // Streams destroy themselves after a normal end too: only a failure abandons the job.
+    if (err) this.job?.drop();
+    cb(err);
+  }
+
+  /** MD5 and checksums of everything that passed. */
+  async digests(): Promise<{ md5: Buffer; sums: Map<ChecksumAlgorithm, Buffer> }> {
+    if (this.job) {
+      const d = await this.job.digest();
+      return { md5: d.md5!, sums: d.sums };
+    }
+    const sums = new Map<ChecksumAlgorithm, Buffer>();
+    for (const [a, sum] of this.sums) sums.set(a, sum.digest());
+    return { md5: this.md5!.digest(), sums };
+  }
 }
+
+/** Bodies larger than this are hashed on a worker thread (when the server has a pool). */
+const OFFLOAD_MIN_BYTES = 1024 * 1024;
 
 /**
  * Streams `source` through hashing and encryption into a new blob. Resolves once the blob is
@@ -99,13 +126,9 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
   const blobId = newOpaqueId(18);
   const ctx = pieceContext(place, blobId);
   const { dek, wrapped } = newDataKey(svc.keyring, ctx);
-  const tap = new Tap(opts.checksums, opts.maxBytes, opts.expectedBytes);
+  const offload = svc.hashPool !== undefined && (opts.expectedBytes === undefined || opts.expectedBytes >= OFFLOAD_MIN_BYTES);
+  const tap = new Tap(opts.checksums, opts.maxBytes, opts.expectedBytes, offload ? svc.hashPool!.start(true, opts.checksums) : undefined);
   const enc = createEncryptStream(dek, streamAadPrefix(ctx));
-  const digestsOf = (): Map<ChecksumAlgorithm, Buffer> => {
-    const digests = new Map<ChecksumAlgorithm, Buffer>();
-    for (const [a, s] of tap.sums) digests.set(a, s.digest());
-    return digests;
-  };
   if (opts.expectedBytes !== undefined && opts.expectedBytes <= INLINE_MAX_BYTES) {
     const sink = new Collect();
     try {
@@ -114,10 +137,11 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
       source.destroy();
       throw e;
     }
+    const d = await tap.digests();
     return {
       piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped }, tier: 'inline' },
-      md5: tap.md5.digest(),
-      digests: digestsOf(),
+      md5: d.md5,
+      digests: d.sums,
       inline: { blobId, data: Buffer.concat(sink.chunks) },
     };
   }
@@ -132,10 +156,11 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
     await svc.blobs.delete(blobId).catch(() => undefined);
     throw e;
   }
+  const d = await tap.digests();
   return {
     piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped } },
-    md5: tap.md5.digest(),
-    digests: digestsOf(),
+    md5: d.md5,
+    digests: d.sums,
     inline: undefined,
   };
 }

@@ -1,0 +1,115 @@
+/**
+ * Hashing off the event loop. A large upload must be hashed (MD5 for the ETag, plus any
+ * requested checksum) and encrypted; MD5 alone runs at ~600 MiB/s on one core, so doing
+ * both on the main thread caps uploads at a single core. The pool moves the hashing of
+ * large bodies to worker threads, so it runs in parallel with encryption and I/O.
+ * Each chunk is copied once into a transferred buffer; the caller waits when too many
+ * bytes are in flight, so a slow worker slows the upload instead of growing memory.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ChecksumAlgorithm } from './checksums.js';
+
+interface Pending {
+  inflight: number;
+  waiters: (() => void)[];
+  resolve?: (d: Digests) => void;
+  reject?: (e: Error) => void;
+  failed?: Error;
+}
+
+export interface Digests {
+  md5: Buffer | undefined;
+  sums: Map<ChecksumAlgorithm, Buffer>;
+}
+
+/** Bytes a job may have sent but not yet had acknowledged. */
+const MAX_INFLIGHT = 8 * 1024 * 1024;
+
+export class HashPool {
+  private readonly workers: Worker[] = [];
+  private readonly jobs = new Map<number, Pending>();
+  private nextId = 1;
+  private rr = 0;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./hash-worker-thread.js', import.meta.url));
+      w.unref();
+      // A dead worker must not leave uploads waiting forever: fail every job in flight.
+      const fail = (e: Error): void => {
+        for (const job of this.jobs.values()) {
+          job.failed = e;
+          for (const wake of job.waiters.splice(0)) wake();
+          job.reject?.(e);
+        }
+        this.jobs.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
+      w.on('message', (m: { t: 'ack'; id: number; n: number } | { t: 'digest'; id: number; md5?: Uint8Array; sums: [ChecksumAlgorithm, Uint8Array][] }) => this.onMessage(m));
+      this.workers.push(w);
+    }
+  }
+
+  private onMessage(m: { t: 'ack'; id: number; n: number } | { t: 'digest'; id: number; md5?: Uint8Array; sums: [ChecksumAlgorithm, Uint8Array][] }): void {
+    const job = this.jobs.get(m.id);
+    if (!job) return;
+    if (m.t === 'ack') {
+      job.inflight -= m.n;
+      if (job.inflight <= MAX_INFLIGHT / 2) for (const w of job.waiters.splice(0)) w();
+      return;
+    }
+    this.jobs.delete(m.id);
+    job.resolve?.({ md5: m.md5 ? Buffer.from(m.md5) : undefined, sums: new Map(m.sums.map(([a, d]) => [a, Buffer.from(d)])) });
+  }
+
+  /** Starts a hashing job on the next worker. */
+  start(md5: boolean, algs: readonly ChecksumAlgorithm[]): HashJob {
+    const id = this.nextId++;
+    const worker = this.workers[this.rr++ % this.workers.length]!;
+    const pending: Pending = { inflight: 0, waiters: [] };
+    this.jobs.set(id, pending);
+    worker.postMessage({ t: 'start', id, md5, algs: [...algs] });
+    return new HashJob(id, worker, pending, () => this.jobs.delete(id));
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) w.removeAllListeners('exit');
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export class HashJob {
+  constructor(
+    private readonly id: number,
+    private readonly worker: Worker,
+    private readonly pending: Pending,
+    private readonly forget: () => void,
+  ) {}
+
+  /** Sends a chunk; resolves at once unless too many bytes are in flight. */
+  update(chunk: Buffer): Promise<void> | undefined {
+    const ab = new ArrayBuffer(chunk.length);
+    new Uint8Array(ab).set(chunk);
+    this.pending.inflight += chunk.length;
+    this.worker.postMessage({ t: 'data', id: this.id, ab }, [ab]);
+    if (this.pending.inflight <= MAX_INFLIGHT) return undefined;
+    return new Promise((r) => this.pending.waiters.push(r));
+  }
+
+  digest(): Promise<Digests> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.failed) return reject(this.pending.failed);
+      this.pending.resolve = resolve;
+      this.pending.reject = reject;
+      this.worker.postMessage({ t: 'end', id: this.id });
+    });
+  }
+
+  /** Abandons the job (the upload failed). */
+  drop(): void {
+    this.forget();
+    this.worker.postMessage({ t: 'drop', id: this.id });
+    for (const w of this.pending.waiters.splice(0)) w();
+  }
+}
