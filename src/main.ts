@@ -13,6 +13,7 @@ import { collectGarbage } from './storage/gc.js';
 import { loadOrCreateTls } from './tls.js';
 import { availableParallelism } from 'node:os';
 import { HashPool } from './util/hash-pool.js';
+import { Authorizer } from './authz/authorizer.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/log.js';
 
@@ -63,7 +64,7 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
   const pipeline = createPipeline({
-    config, meta, blobs, keyring, clock, log, credentials, hashPool,
+    config, meta, blobs, keyring, clock, log, credentials, hashPool, authorizer: new Authorizer(meta, config.region),
     authn: { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache() },
   });
   const tls = config.httpsPort >= 0 ? await loadOrCreateTls(config.dataDir, config.tls) : undefined;

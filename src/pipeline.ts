@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { authenticate, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
 import { requiredChecks } from './authz/actions.js';
-import { decide } from './authz/decide.js';
+import { accessDenied } from './authz/authorizer.js';
+import { parseTaggingHeader } from './s3/tags.js';
 import { S3Error, s3error, toS3Error } from './errors/s3-errors.js';
 import { resolveTarget } from './http/addressing.js';
 import { header, type S3Request, type S3Result } from './http/request.js';
@@ -17,6 +18,20 @@ import { HANDLERS } from './s3/registry.js';
 import { corsHeadersFor } from './s3/cors.js';
 import { validateBucketName, validateKey } from './s3/names.js';
 import type { Principal } from './auth/principal.js';
+
+const POLICY_OPS: ReadonlySet<string> = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy']);
+const TAGGING_OPS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
+
+/** Tags a request sets on an object (for s3:RequestObjectTag/*); malformed ones are the handler's error to report. */
+function requestTags(req: S3Request, op: Operation): Record<string, string> | undefined {
+  const h = header(req, 'x-amz-tagging');
+  if (h === undefined || !TAGGING_OPS.has(op.kind)) return undefined;
+  try {
+    return parseTaggingHeader(h);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PipelineDeps extends Services {
   authn: Omit<AuthenticateOptions, 'clock'>;
@@ -57,17 +72,14 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     if (op.level !== 'service' && !bucket && op.kind !== 'CreateBucket') throw s3error('NoSuchBucket');
 
     const checks = requiredChecks(op, req);
-    const owners = new Map<string, string>();
-    for (const c of checks) {
-      if (c.bucket === undefined || owners.has(c.bucket)) continue;
-      const b = c.bucket === bucket?.name ? bucket : await meta.getBucket(c.bucket);
-      if (b) owners.set(b.name, b.accountId);
-      else if (c.action !== 's3:CreateBucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
-    }
-    const decision = decide({ principal, checks, bucketOwners: owners });
+    const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op) });
     if (decision.effect !== 'Allow') {
       log.debug('access denied', { requestId: req.requestId, operation: op.kind, trace: decision.trace });
-      throw s3error('AccessDenied');
+      throw accessDenied(decision, principal, bucket?.accountId);
+    }
+    // Only the bucket owner's account may manage a bucket policy; others get 405 even when allowed.
+    if (POLICY_OPS.has(op.kind) && bucket && (principal.kind !== 'account-root' || principal.accountId !== bucket.accountId)) {
+      throw s3error('MethodNotAllowed');
     }
 
     let body: VerifiedBody | undefined;

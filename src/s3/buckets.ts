@@ -71,6 +71,7 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
 export const deleteBucket: Handler<'DeleteBucket'> = async (ctx, svc) => {
   try {
     await svc.meta.deleteBucket(ctx.op.bucket);
+    svc.authorizer.policies.invalidate(ctx.op.bucket);
   } catch (e) {
     if (e instanceof StorageConflict && e.kind === 'bucket-not-empty') throw s3error('BucketNotEmpty', undefined, { BucketName: ctx.op.bucket });
     throw e;

@@ -16,6 +16,7 @@ import type { Decision } from '../authz/decision.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { CredentialCache } from '../auth/credentials.js';
 import type { HashPool } from '../util/hash-pool.js';
+import type { Authorizer } from '../authz/authorizer.js';
 
 declare const authorized: unique symbol;
 
@@ -28,6 +29,8 @@ export interface Services {
   log: Logger;
   /** For handlers that authenticate from the body (POST Object form uploads). */
   credentials: CredentialCache;
+  /** The one decision procedure (pipeline, per-key checks, 404-vs-403, form uploads). */
+  authorizer: Authorizer;
   /** Worker threads that hash large uploads off the event loop; absent = hash inline. */
   hashPool?: HashPool;
 }

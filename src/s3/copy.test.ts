@@ -1,3 +1,4 @@
+import { Authorizer } from '../authz/authorizer.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -45,6 +46,7 @@ async function setup(versioning: VersioningState = 'Unversioned', maxObjectSize 
     clock: { now: () => new Date() },
     log: { debug: noop, info: noop, warn: noop, error: noop },
     credentials: {} as Services['credentials'],
+    authorizer: new Authorizer(meta, 'us-east-1'),
   };
   return { svc, blobs };
 }

@@ -2,6 +2,7 @@
  * DeleteObjects: body parsing, the integrity-header rule, per-key authorization and per-key
  * outcomes in every versioning state, against the real SQLite metadata store (in memory).
  */
+import { Authorizer } from '../authz/authorizer.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -147,7 +148,7 @@ describe('deleteObjects handler (SQLite store)', () => {
 
   before(async () => {
     meta = SqliteMetadataStore.open(':memory:');
-    svc = { meta, blobs: new MemoryBlobStore(), log: silent, clock: { now: () => new Date('2024-06-01T00:00:00.000Z') }, config: {}, keyring: {} } as never;
+    svc = { meta, blobs: new MemoryBlobStore(), log: silent, clock: { now: () => new Date('2024-06-01T00:00:00.000Z') }, config: {}, keyring: {}, authorizer: new Authorizer(meta, 'us-east-1') } as never;
     await meta.createAccount(ACCOUNT);
     await meta.createAccount(OTHER);
   });

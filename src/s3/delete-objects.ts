@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { objectArn } from '../authz/actions.js';
-import { decideCheck } from '../authz/decide.js';
 import { s3error, toS3Error } from '../errors/s3-errors.js';
 import { listOf, parseXml, textOf, type XmlObject } from '../http/xml.js';
 import type { BucketRecord } from '../storage/ports.js';
@@ -90,9 +89,12 @@ function errorEntry(t: DeleteTarget, code: string, message: string): Outcome {
 async function deleteTarget(ctx: AuthorizedRequest<'DeleteObjects'>, svc: Services, b: BucketRecord, t: DeleteTarget): Promise<Outcome> {
   // The pipeline checked nothing for this operation (authz/actions.ts): each key is decided here.
   const action = t.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
-  const trace = decideCheck(ctx.principal, { action, resource: objectArn(b.name, t.key), bucket: b.name }, new Map([[b.name, b.accountId]]));
-  if (trace.effect !== 'Allow') {
-    svc.log.debug('access denied', { requestId: ctx.req.requestId, operation: 'DeleteObjects', trace: [trace] });
+  const decision = await svc.authorizer.authorize({
+    req: ctx.req, principal: ctx.principal, auth: ctx.auth, known: [b],
+    checks: [{ action, resource: objectArn(b.name, t.key), bucket: b.name }],
+  });
+  if (decision.effect !== 'Allow') {
+    svc.log.debug('access denied', { requestId: ctx.req.requestId, operation: 'DeleteObjects', trace: decision.trace });
     const denied = s3error('AccessDenied');
     return errorEntry(t, denied.code, denied.message);
   }

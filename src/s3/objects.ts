@@ -1,5 +1,6 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, GetObjectAttributes. */
 import { s3error } from '../errors/s3-errors.js';
+import { bucketArn } from '../authz/actions.js';
 import { header, type S3Result } from '../http/request.js';
 import type { InlineBlob, ObjectVersion } from '../storage/ports.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksums.js';
@@ -90,6 +91,12 @@ export async function loadForRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObje
   const versionId = parseVersionIdParam(req.query.get('versionId'));
   const v = await svc.meta.getObjectVersion(op.bucket, op.key, versionId);
   if (!v) {
+    // S3 says "no such key" only to callers who may list the bucket; others learn nothing.
+    const list = await svc.authorizer.authorize({
+      req, principal: ctx.principal, auth: ctx.auth, known: [bucket],
+      checks: [{ action: 's3:ListBucket', resource: bucketArn(op.bucket), bucket: op.bucket }],
+    });
+    if (list.effect !== 'Allow') throw s3error('AccessDenied');
     if (versionId !== undefined) throw s3error('NoSuchVersion', undefined, { Key: op.key, VersionId: versionId });
     throw s3error('NoSuchKey', undefined, { Key: op.key });
   }

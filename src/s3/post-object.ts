@@ -6,7 +6,6 @@
  */
 import busboy from 'busboy';
 import { PassThrough } from 'node:stream';
-import { decide } from '../authz/decide.js';
 import { objectArn } from '../authz/actions.js';
 import { checkPostPolicy, contentLengthRange, verifyPostSignature } from '../auth/sigv4/post-policy.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
@@ -111,7 +110,10 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     checkPostPolicy(auth.policy, checkFields, op.bucket, svc.clock.now());
     range = contentLengthRange(auth.policy);
   }
-  const decision = decide({ principal, checks: [{ action: 's3:PutObject', resource: objectArn(op.bucket, key), bucket: op.bucket }], bucketOwners: new Map([[b.name, b.accountId]]) });
+  const decision = await svc.authorizer.authorize({
+    req, principal, auth: { kind: 'anonymous' }, known: [b],
+    checks: [{ action: 's3:PutObject', resource: objectArn(op.bucket, key), bucket: op.bucket }],
+  });
   if (decision.effect !== 'Allow') {
     arrival.stream.resume();
     svc.log.debug('access denied', { requestId: req.requestId, operation: 'PostObject', trace: decision.trace });

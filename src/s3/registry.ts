@@ -6,6 +6,7 @@
 import { s3error } from '../errors/s3-errors.js';
 import type { OperationKind } from '../operations/operations.js';
 import * as buckets from './buckets.js';
+import * as policy from './bucket-policy.js';
 import type { Handler } from './context.js';
 import { copyObject } from './copy.js';
 import * as cors from './cors.js';
@@ -42,10 +43,10 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   DeleteBucketCors: cors.deleteBucketCors,
   GetBucketAcl: buckets.getBucketAcl,
   PutBucketAcl: buckets.putBucketAcl,
-  GetBucketPolicy: notYet('GetBucketPolicy'),
-  PutBucketPolicy: notYet('PutBucketPolicy'),
-  DeleteBucketPolicy: notYet('DeleteBucketPolicy'),
-  GetBucketPolicyStatus: notYet('GetBucketPolicyStatus'),
+  GetBucketPolicy: policy.getBucketPolicy,
+  PutBucketPolicy: policy.putBucketPolicy,
+  DeleteBucketPolicy: policy.deleteBucketPolicy,
+  GetBucketPolicyStatus: policy.getBucketPolicyStatus,
   GetBucketEncryption: buckets.getBucketEncryption,
   PutBucketEncryption: notYet('PutBucketEncryption'),
   DeleteBucketEncryption: notYet('DeleteBucketEncryption'),

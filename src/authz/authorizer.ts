@@ -1,0 +1,117 @@
+/**
+ * The single authorization step, with its I/O: gathers what the pure decide() needs —
+ * bucket owners, compiled bucket policies, the request context, stored object tags when a
+ * policy reads them — and returns the Decision. The pipeline calls it once per request;
+ * handlers that authorize per item (DeleteObjects keys, the 404-vs-403 rule, POST form
+ * uploads) call the same method, so there is one decision procedure.
+ */
+import type { AuthInfo } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
+import { s3error } from '../errors/s3-errors.js';
+import { header, type S3Request } from '../http/request.js';
+import type { CompiledPolicy } from '../iam/policy/compile.js';
+import type { ContextValue } from '../iam/policy/request.js';
+import type { BucketRecord, MetadataStore } from '../storage/ports.js';
+import { parseCopySource, type Check } from './actions.js';
+import { BucketPolicies } from './bucket-policies.js';
+import { decide } from './decide.js';
+import type { Decision } from './decision.js';
+import { buildRequestContext, withExistingObjectTags } from './request-context.js';
+
+export interface AuthorizeInput {
+  req: S3Request;
+  principal: Principal;
+  auth: AuthInfo;
+  checks: readonly Check[];
+  /** Buckets already loaded by the caller. */
+  known?: readonly (BucketRecord | undefined)[];
+  /** Tags the request sets on an object (x-amz-tagging), for s3:RequestObjectTag/*. */
+  requestObjectTags?: Record<string, string>;
+}
+
+export class Authorizer {
+  readonly policies: BucketPolicies;
+
+  constructor(private readonly meta: MetadataStore, private readonly region: string) {
+    this.policies = new BucketPolicies(meta);
+  }
+
+  /** Decides the checks. A bucket named by a check that does not exist → NoSuchBucket (except CreateBucket's). */
+  async authorize(input: AuthorizeInput): Promise<Decision> {
+    const owners = new Map<string, string>();
+    const policies = new Map<string, CompiledPolicy>();
+    const tagPolicies = new Set<string>();
+    for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
+    for (const c of input.checks) {
+      if (c.bucket === undefined || policies.has(c.bucket)) continue;
+      if (!owners.has(c.bucket)) {
+        const b = await this.meta.getBucket(c.bucket);
+        if (b) owners.set(b.name, b.accountId);
+        else if (c.action !== 's3:CreateBucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
+        else continue;
+      }
+      const p = await this.policies.get(c.bucket);
+      if (p) {
+        policies.set(c.bucket, p.compiled);
+        if (p.usesObjectTags) tagPolicies.add(c.bucket);
+      }
+    }
+    if (policies.size === 0) {
+      // No policy to read: skip building the context (the common case stays cheap).
+      return decide({ principal: input.principal, checks: input.checks, bucketOwners: owners });
+    }
+    const base = buildRequestContext({
+      req: input.req,
+      principal: input.principal,
+      auth: input.auth,
+      region: this.region,
+      resourceAccount: undefined,
+      ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
+    });
+    const perCheck = new Map<Check, ReadonlyMap<string, ContextValue>>();
+    for (const c of input.checks) {
+      let ctx: Map<string, ContextValue> = base;
+      const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
+      if (owner !== undefined) {
+        ctx = new Map(base);
+        ctx.set('aws:resourceaccount', owner);
+        ctx.set('s3:resourceaccount', owner);
+      }
+      if (c.bucket !== undefined && tagPolicies.has(c.bucket) && c.resource.includes('/')) {
+        const tags = await this.objectTags(input.req, c);
+        if (tags) ctx = withExistingObjectTags(ctx, tags);
+      }
+      perCheck.set(c, ctx);
+    }
+    return decide({
+      principal: input.principal,
+      checks: input.checks,
+      bucketOwners: owners,
+      bucketPolicies: policies,
+      contextFor: (c) => perCheck.get(c),
+    });
+  }
+
+  /** Tags of the object a check names (the copy source's own version for a source check). */
+  private async objectTags(req: S3Request, c: Check): Promise<Record<string, string> | undefined> {
+    const key = c.resource.slice(c.resource.indexOf('/') + 1);
+    let versionId = req.query.get('versionId');
+    const copy = header(req, 'x-amz-copy-source');
+    if (copy !== undefined) {
+      const src = parseCopySource(copy);
+      if (src.bucket === c.bucket && src.key === key) versionId = src.versionId;
+    }
+    const v = await this.meta.getObjectVersion(c.bucket!, key, versionId);
+    return v && !v.isDeleteMarker ? v.tags : undefined;
+  }
+}
+
+/** The AccessDenied a caller sees: which kind of policy denied, never its content (and only to the owner's account). */
+export function accessDenied(decision: Decision, principal: Principal, owner: string | undefined): Error {
+  const first = decision.trace.find((t) => t.effect !== 'Allow');
+  if (principal.kind === 'account-root' && owner === principal.accountId && first && decision.effect === 'ExplicitDeny') {
+    const [action, resource] = first.check.split(' on ');
+    return s3error('AccessDenied', `User: arn:aws:iam::${principal.accountId}:root is not authorized to perform: ${action} on resource: "${resource}" with an explicit deny in a resource-based policy`);
+  }
+  return s3error('AccessDenied');
+}

@@ -1,0 +1,51 @@
+/**
+ * Bucket policies, parsed and compiled once when stored or first used and then cached by
+ * bucket: no request re-parses policy JSON. Writes through the S3 API invalidate the entry;
+ * policies only change through that API, so the cache cannot go stale within a server.
+ */
+import { compilePolicy, type CompiledPolicy } from '../iam/policy/compile.js';
+import { parsePolicy } from '../iam/policy/parse.js';
+import type { PolicyAst } from '../iam/policy/ast.js';
+import type { MetadataStore } from '../storage/ports.js';
+
+export interface LoadedPolicy {
+  ast: PolicyAst;
+  compiled: CompiledPolicy;
+  /** Whether any statement reads s3:ExistingObjectTag/* (so object tags must be loaded). */
+  usesObjectTags: boolean;
+}
+
+const MAX_ENTRIES = 10_000;
+
+export class BucketPolicies {
+  private readonly cache = new Map<string, LoadedPolicy | null>();
+
+  constructor(private readonly meta: MetadataStore) {}
+
+  /** The bucket's compiled policy, or undefined when it has none. */
+  async get(bucket: string): Promise<LoadedPolicy | undefined> {
+    const hit = this.cache.get(bucket);
+    if (hit !== undefined) return hit ?? undefined;
+    const text = await this.meta.getBucketConfig(bucket, 'policy');
+    const loaded = text === undefined ? null : load(text, bucket);
+    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+    this.cache.set(bucket, loaded);
+    return loaded ?? undefined;
+  }
+
+  invalidate(bucket: string): void {
+    this.cache.delete(bucket);
+  }
+}
+
+/** Compiles a stored policy. A stored policy was validated on write; if it no longer parses, fail closed. */
+function load(text: string, bucket: string): LoadedPolicy {
+  const parsed = parsePolicy(text);
+  if (!('ast' in parsed)) throw new Error(`stored bucket policy of ${bucket} does not parse`);
+  const ast = parsed.ast;
+  return {
+    ast,
+    compiled: compilePolicy(ast, { policyId: `bucket-policy:${bucket}` }),
+    usesObjectTags: ast.statements.some((s) => s.conditions.some((c) => c.keyLower.startsWith('s3:existingobjecttag/'))),
+  };
+}

@@ -1,0 +1,162 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import {
+  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
+  ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura } from './harness.js';
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as S3ServiceException).name;
+  }
+}
+
+function anon(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    }).on('error', reject);
+  });
+}
+
+describe('bucket policies through real clients (AWS bucket-policy examples)', () => {
+  let k: RunningKura;
+  let other: Credentials & { accountId: string };
+  let root: S3Client;
+  let them: S3Client;
+  let ownerId: string;
+
+  before(async () => {
+    k = await startKura({ https: true });
+    const r = kuraCli(['account', 'create', '--name', 'partner', '--json', '--data-dir', k.dataDir]);
+    other = JSON.parse(r.stdout) as Credentials & { accountId: string };
+    ownerId = (JSON.parse(kuraCli(['account', 'list', '--json', '--data-dir', k.dataDir]).stdout) as { accountId: string; name: string }[]).find((a) => a.name === 'root')!.accountId;
+    root = s3(k);
+    them = s3(k, other);
+  });
+  after(async () => {
+    await k.stop();
+  });
+
+  const put = (b: string, statements: unknown[]): Promise<unknown> =>
+    root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
+
+  it('grants a second account by account id or root ARN, only for the actions and resources named', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'shared/a.txt', Body: 'a' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'private/b.txt', Body: 'b' }));
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'shared/a.txt' }))), 'AccessDenied');
+    await put(b, [{ Sid: 'Partner', Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/shared/*` }]);
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'shared/a.txt' }))), 'OK');
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'private/b.txt' }))), 'AccessDenied');
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'shared/new', Body: 'x' }))), 'AccessDenied');
+    // A missing key is 403 without s3:ListBucket, 404 with it.
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'shared/missing' }))), 'AccessDenied');
+    await put(b, [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${b}/shared/*` },
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringEquals: { 's3:prefix': 'shared/' } } },
+    ]);
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'shared/new', Body: 'x' }))), 'OK');
+    assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'shared/' }))), 'OK');
+    assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b }))), 'AccessDenied');
+    // ListBucket only under a prefix condition does not cover the lookup: still 403.
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'shared/missing' }))), 'AccessDenied');
+    await put(b, [
+      { Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/shared/*` },
+      { Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` },
+    ]);
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'shared/missing' }))), 'NoSuchKey');
+    assert.equal(await code(them.send(new HeadObjectCommand({ Bucket: b, Key: 'shared/missing' }))), 'NotFound');
+    const got = await root.send(new GetBucketPolicyCommand({ Bucket: b }));
+    assert.match(got.Policy!, /"s3:ListBucket"/, 'returned as stored');
+  });
+
+  it('lets anonymous callers in only through Principal "*", and reports the policy as public', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'public/index.html', Body: '<h1>hi</h1>' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'secret.txt', Body: 's' }));
+    assert.equal((await anon(`${k.endpoint}/${b}/public/index.html`)).status, 403);
+    await put(b, [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/public/*` }]);
+    const r = await anon(`${k.endpoint}/${b}/public/index.html`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '<h1>hi</h1>');
+    assert.equal((await anon(`${k.endpoint}/${b}/secret.txt`)).status, 403);
+    assert.equal((await anon(`${k.endpoint}/${b}/public/missing`)).status, 403, 'no ListBucket: a missing key is 403');
+    const status = await root.send(new GetBucketPolicyStatusCommand({ Bucket: b }));
+    assert.equal(status.PolicyStatus?.IsPublic, true);
+  });
+
+  it('denies requests that are not over TLS (aws:SecureTransport), even for the owner, with a message naming the policy kind', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [{ Sid: 'TLSOnly', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]);
+    const err = await root.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' })).catch((e: S3ServiceException) => e);
+    assert.equal((err as S3ServiceException).name, 'AccessDenied');
+    assert.match((err as S3ServiceException).message, /explicit deny in a resource-based policy/);
+    assert.doesNotMatch((err as S3ServiceException).message, /TLSOnly|SecureTransport/, 'never the policy content');
+    const tls = s3(k, k.root, { endpoint: k.httpsEndpoint!, requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ rejectUnauthorized: false }) }) });
+    assert.equal(await code(tls.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }))), 'OK');
+    const status = await tls.send(new GetBucketPolicyStatusCommand({ Bucket: b }));
+    assert.equal(status.PolicyStatus?.IsPublic, false);
+    // The owner's root can always remove the policy (lock-out protection), even over plain HTTP.
+    await root.send(new DeleteBucketPolicyCommand({ Bucket: b }));
+    assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'y', Body: 'y' }))), 'OK');
+  });
+
+  it('applies IP allow-lists, required encryption headers and existing-object tags', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [
+      { Sid: 'IPAllow', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/lan/*`, Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      { Sid: 'RequireSSE', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/enc/*`, Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } },
+      { Sid: 'TaggedRead', Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } } },
+    ]);
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'lan/x', Body: 'x' }));
+    assert.equal(await code(root.send(new GetObjectCommand({ Bucket: b, Key: 'lan/x' }))), 'AccessDenied', '127.0.0.1 is not in 10/8');
+    assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'enc/1', Body: '1' }))), 'AccessDenied');
+    assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'enc/2', Body: '2', ServerSideEncryption: 'AES256' }))), 'OK');
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc-shared', Body: 'yes', Tagging: 'share=yes' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc-private', Body: 'no', Tagging: 'share=no' }));
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc-shared' }))), 'OK');
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc-private' }))), 'AccessDenied');
+  });
+
+  it('rejects malformed policies with MalformedPolicy and the problem named', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    const cases: [unknown, RegExp][] = [
+      [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObjects', Resource: `arn:aws:s3:::${b}/*` }], /Policy has invalid action/],
+      [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::someone-elses-bucket/*' }], /Policy has invalid resource/],
+      [[{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }], /Missing required field Principal/],
+      [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEqualz: { 'aws:UserAgent': 'x' } } }], /Invalid Condition type : StringEqualz/],
+      [[{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { IpAddress: { 'aws:SourceIp': '300.1.2.3/8' } } }], /Invalid IP address in Conditions/],
+      [[{ Effect: 'Allow', Principal: { AWS: '999999999999' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }], /Invalid principal in policy/],
+    ];
+    for (const [statements, msg] of cases) {
+      const err = await put(b, statements as unknown[]).catch((e: S3ServiceException) => e);
+      assert.equal((err as S3ServiceException).name, 'MalformedPolicy', JSON.stringify(statements));
+      assert.match((err as S3ServiceException).message, msg);
+    }
+    assert.equal(await code(root.send(new GetBucketPolicyCommand({ Bucket: b }))), 'NoSuchBucketPolicy', 'nothing was stored');
+  });
+
+  it('answers 405 to another account managing the policy, even when allowed', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'], Resource: `arn:aws:s3:::${b}` }]);
+    const err = await them.send(new GetBucketPolicyCommand({ Bucket: b })).catch((e: S3ServiceException) => e);
+    assert.equal((err as S3ServiceException).$metadata.httpStatusCode, 405);
+    void ownerId;
+  });
+});
