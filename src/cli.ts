@@ -8,6 +8,7 @@ import { createAccessKey, createAccount, findAccount, AdminError } from './admin
 import { ConfigError, loadConfig, type ConfigFlags } from './config/config.js';
 import { openDataDir, StartupError } from './data-dir.js';
 import { startKura } from './main.js';
+import { addPolicyCommands } from './cli-policy.js';
 
 const EXIT_USAGE = 2;
 
@@ -126,6 +127,8 @@ export function buildCli(): Command {
         process.stdout.write(`deleted ${id}\n`);
       });
     });
+
+  addPolicyCommands(program);
 
   program.command('key-rotate')
     .description('add a new service master key and make it active (old keys stay to unwrap existing data)')

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
@@ -87,6 +87,32 @@ describe('kura admin CLI and server start-up', () => {
       await s3(k, creds).send(new ListBucketsCommand({}));
       assert.ok(!k.stderr().includes(creds.secretAccessKey), 'secret never logged');
       await k.stop();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  it('validates and simulates policies offline with the server\'s evaluator', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kura-pol-'));
+    try {
+      const file = join(dir, 'p.json');
+      writeFileSync(file, JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'Lan', Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }],
+      }));
+      assert.equal(kuraCli(['policy', 'validate', file, '--bucket', 'photos']).status, 0);
+      const bad = kuraCli(['policy', 'validate', file, '--bucket', 'elsewhere', '--json']);
+      assert.equal(bad.status, 1);
+      assert.deepEqual((JSON.parse(bad.stdout) as { pointer: string; message: string }[])[0], { severity: 'error', pointer: '/Statement/0/Resource', message: 'Policy has invalid resource' });
+      const sim = (ip: string) => kuraCli(['policy', 'simulate', '--policy', file, '--principal', '111122223333', '--owner', '444455556666', '--action', 's3:GetObject', '--resource', 'arn:aws:s3:::photos/cat.jpg', '--context', `aws:SourceIp=${ip}`, '--json']);
+      const allowed = sim('10.1.2.3');
+      assert.equal(allowed.status, 0);
+      assert.equal((JSON.parse(allowed.stdout) as { effect: string }).effect, 'Allow');
+      const denied = sim('192.168.0.1');
+      assert.equal(denied.status, 3);
+      const d = JSON.parse(denied.stdout) as { effect: string; trace: { reason: string }[] };
+      assert.equal(d.effect, 'ImplicitDeny');
+      assert.match(d.trace[0]!.reason, /no bucket policy statement/);
     } finally {
       cleanup(dir);
     }
