@@ -1,0 +1,197 @@
+/**
+ * Evaluates one compiled policy against one request: which statements apply (Action ∧
+ * Resource ∧ Principal ∧ Condition) and how each one's Principal matched. Combining
+ * policies and layers into a decision is authz/decide.ts's job. Pure: no I/O, no logging;
+ * the only state it touches is the compiled policy's own memo space (see CompiledPolicy.scratch).
+ * Returned StatementMatch objects are shared and frozen.
+ */
+import { PM_ACCOUNT, PM_ANY, PM_DIRECT, PM_NONE, PRINCIPAL_MATCHES, type CompiledPolicy, type CompiledPrincipal, type CompiledStatement, type EvalScratch, type NeededKey } from './compile.js';
+import { ArnSubject, type ArnMatcher } from './arn.js';
+import { foldCase } from './glob.js';
+import { isAbsent, type ConditionTest } from './conditions/modifiers.js';
+import type { ContextValue, EvalRequest, PolicyResult, PrincipalFacts, PrincipalMatch, StatementMatch } from './request.js';
+import type { Context } from './variables.js';
+
+const ACTION_MEMO_LIMIT = 512;
+
+/** Options of evaluatePolicy. */
+export interface EvaluateOptions {
+  /**
+   * Collect PolicyResult.missingKeys (default true). A caller that only needs the matches
+   * (the authorization path) can pass false; missingKeys is then always [].
+   */
+  missingKeys?: boolean;
+}
+
+/** Evaluates a compiled policy: every applying statement in document order, and the condition keys it lacked. */
+export function evaluatePolicy(p: CompiledPolicy, r: EvalRequest, opts?: EvaluateOptions): PolicyResult {
+  return evaluate(p, r, opts === undefined || opts.missingKeys !== false);
+}
+
+function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): PolicyResult {
+  const candidates = statementsForAction(p, r.action);
+  const matches: StatementMatch[] = [];
+  if (candidates.length === 0) return { matches, missingKeys: [] };
+  const ctx = r.context;
+  const who = r.principal;
+  const scratch = p.scratch;
+  const gen = nextGeneration(scratch);
+  let missingKeys: string[] | undefined;
+  let subject: ArnSubject | undefined;
+  for (let s = 0; s < candidates.length; s++) {
+    const st = candidates[s] as CompiledStatement;
+    const slot = st.principalSlot;
+    let code: number;
+    if (scratch.principalStamp[slot] === gen) {
+      code = scratch.principalResult[slot] as number;
+    } else {
+      code = principalCode(st.principal, who);
+      scratch.principalStamp[slot] = gen;
+      scratch.principalResult[slot] = code;
+    }
+    if (code === 0) continue;
+    // Missing keys: what deciding this statement needed and the context lacked — its
+    // Resource variables once Action and Principal match, its Condition keys once Resource
+    // matches too. Collected before the conditions run, so short-circuiting (and the
+    // cost-based condition order) never changes the report.
+    if (wantMissing && st.resourceKeys.length > 0) missingKeys = collectMissing(p, scratch, gen, ctx, st.resourceKeys, missingKeys);
+    const res = st.resource;
+    if (res !== undefined) {
+      let any = false;
+      const pats = res.patterns;
+      for (let i = 0; i < pats.length; i++) {
+        const idx = pats[i] as number;
+        let hit: boolean;
+        if (scratch.resourceStamp[idx] === gen) {
+          hit = scratch.resourceHit[idx] === 1;
+        } else {
+          // A pattern's answer depends only on this request (resource and context), so it
+          // is computed once per evaluation however many statements list it.
+          subject ??= new ArnSubject(r.resource);
+          hit = (p.resourcePatterns[idx] as ArnMatcher).test(subject, ctx);
+          scratch.resourceStamp[idx] = gen;
+          scratch.resourceHit[idx] = hit ? 1 : 0;
+        }
+        if (hit) {
+          any = true;
+          break;
+        }
+      }
+      if (any === res.negated) continue;
+    }
+    if (wantMissing && st.conditionNeeds.length > 0) missingKeys = collectMissing(p, scratch, gen, ctx, st.conditionNeeds, missingKeys);
+    const conds = st.conditions;
+    const condKeys = st.conditionKeys;
+    let ok = true;
+    for (let i = 0; i < conds.length; i++) {
+      if (!(conds[i] as ConditionTest)(keyValue(p, scratch, gen, ctx, condKeys[i] as number), ctx)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) matches.push(st.results[code] as StatementMatch);
+  }
+  return { matches, missingKeys: missingKeys ?? [] };
+}
+
+function collectMissing(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, needed: readonly number[], out: string[] | undefined): string[] | undefined {
+  for (let i = 0; i < needed.length; i++) {
+    const k = needed[i] as number;
+    if (scratch.reportStamp[k] === gen) continue;
+    scratch.reportStamp[k] = gen;
+    if (isAbsent(keyValue(p, scratch, gen, ctx, k))) (out ??= []).push((p.keys[k] as NeededKey).text);
+  }
+  return out;
+}
+
+/** The context value of policy key k, looked up at most once per evaluation. */
+function keyValue(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, k: number): ContextValue | undefined {
+  if (scratch.keyStamp[k] === gen) return scratch.keyValue[k];
+  const v = ctx.get((p.keys[k] as NeededKey).lower);
+  scratch.keyStamp[k] = gen;
+  scratch.keyValue[k] = v;
+  return v;
+}
+
+function nextGeneration(scratch: EvalScratch): number {
+  if (scratch.gen === 0xffffffff) {
+    scratch.resourceStamp.fill(0);
+    scratch.keyStamp.fill(0);
+    scratch.reportStamp.fill(0);
+    scratch.keyValue.fill(undefined);
+    scratch.principalStamp.fill(0);
+    scratch.gen = 0;
+  }
+  return ++scratch.gen;
+}
+
+/** Statements whose Action / NotAction matches the action, in document order (memoised per policy). */
+export function statementsForAction(p: CompiledPolicy, action: string): readonly CompiledStatement[] {
+  const memo = p.actionMemo.get(action);
+  if (memo !== undefined) return memo;
+  const folded = foldCase(action);
+  const colon = folded.indexOf(':');
+  const pool = p.byService.get(colon < 0 ? folded : folded.slice(0, colon)) ?? p.otherServices;
+  const out: CompiledStatement[] = [];
+  for (const st of pool) {
+    let any = false;
+    for (const g of st.action.globs) {
+      if (g.test(folded)) {
+        any = true;
+        break;
+      }
+    }
+    if (any !== st.action.negated) out.push(st);
+  }
+  if (p.actionMemo.size < ACTION_MEMO_LIMIT) p.actionMemo.set(action, out);
+  return out;
+}
+
+/**
+ * How a Principal / NotPrincipal element matches the caller, or undefined when the
+ * statement does not apply to this caller.
+ *
+ * Principal: the caller's own ARN (user, session, or the role of a session) or service
+ * ⇒ 'direct'; otherwise "*" ⇒ 'any'; otherwise its account (id or root ARN) ⇒ 'account'.
+ *
+ * NotPrincipal applies (as 'any') unless the caller is named. IAM UG ("NotPrincipal"):
+ * AWS may evaluate the account, then the role, then the session, so a NotPrincipal that
+ * names a user or role but not its account still covers it — the guide tells authors to
+ * name the account too. So a caller is named when: "*" is listed; or its service is
+ * listed; or its account is listed AND (it is the account's root, or one of its ARNs —
+ * user, session, or the session's role — is listed).
+ */
+export function matchPrincipal(p: CompiledPrincipal, who: PrincipalFacts): PrincipalMatch | undefined {
+  return PRINCIPAL_MATCHES[principalCode(p, who)];
+}
+
+function principalCode(p: CompiledPrincipal, who: PrincipalFacts): number {
+  if (p.kind === 'none') return PM_NONE;
+  if (p.negated) return namesCaller(p, who) ? 0 : PM_ANY;
+  switch (who.kind) {
+    case 'anonymous':
+      return p.everyone ? PM_ANY : 0;
+    case 'service':
+      if (p.services.size > 0 && p.services.has(who.service.toLowerCase())) return PM_DIRECT;
+      return p.everyone ? PM_ANY : 0;
+    case 'aws':
+      if (p.arns.size > 0) for (const a of who.arns) if (p.arns.has(a)) return PM_DIRECT;
+      if (p.everyone) return PM_ANY;
+      return p.accounts.has(who.account) ? PM_ACCOUNT : 0;
+  }
+}
+
+function namesCaller(p: Extract<CompiledPrincipal, { kind: 'named' }>, who: PrincipalFacts): boolean {
+  if (p.everyone) return true;
+  switch (who.kind) {
+    case 'anonymous':
+      return false;
+    case 'service':
+      return p.services.has(who.service.toLowerCase());
+    case 'aws':
+      if (!p.accounts.has(who.account)) return false;
+      if (who.isRoot) return true;
+      for (const a of who.arns) if (p.arns.has(a)) return true;
+      return false;
+  }
+}
