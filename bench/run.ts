@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { measureCrypto, type CryptoBaseline } from './crypto-baseline.js';
 import { measureDiskWrite } from './disk-baseline.js';
+import { benchPolicy } from './policy-doc.js';
 import { runPhase, type PhaseResult, type PhaseSpec } from './load.js';
 import { describeMachine, memoryKiB } from './proc.js';
 import { fmt, fmtRatio, phaseLine, phaseRow, PHASE_HEADER, ratio, table } from './report.js';
@@ -179,6 +180,26 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
     if (r.bytes !== S.size) throw shortBody('GET', r.bytes, S.size);
     return r.bytes;
   });
+
+  if (ctx.s3) {
+    // The same GETs with a 20-statement bucket policy attached: the policy's end-to-end cost.
+    const c = new LeanS3(ctx.target, 1);
+    const doc = Buffer.from(benchPolicy(bucket));
+    const put = await c.request({ method: 'PUT', bucket, query: { policy: '' }, body: doc, payloadHash: sha256Hex(doc), sink: 'collect' });
+    c.close();
+    if (put.status !== 204) {
+      problems.push(`${ctx.label} PutBucketPolicy: status ${put.status}`);
+    } else {
+      await phase(ctx, { name: 'GET 4 KiB +policy', concurrency: S.concurrency, maxRequests: S.requests, maxSeconds: S.seconds, minSeconds: S.minSeconds }, (cl) => async (i) => {
+        const r = expectOk('GET', await cl.request({ method: 'GET', bucket, key: `small/${smallKeys[i % smallKeys.length]!}` }));
+        if (r.bytes !== S.size) throw shortBody('GET', r.bytes, S.size);
+        return r.bytes;
+      });
+      const d = new LeanS3(ctx.target, 1);
+      await d.request({ method: 'DELETE', bucket, query: { policy: '' } });
+      d.close();
+    }
+  }
 
   const putSigned = await phase(ctx, { name: 'PUT 64 MiB signed', concurrency: L.concurrency, maxRequests: L.objects, maxSeconds: L.seconds, minSeconds: L.minSeconds }, (c) => async (i) => {
     const b = large[i % large.length]!;
@@ -441,7 +462,7 @@ async function main(): Promise<number> {
     for (const r of crypto.results) log(`  ${r.name.padEnd(40)} ${fmt(r.mibPerSec).padStart(8)} MiB/s  ${r.nsPerByte.toFixed(3)} ns/B`);
     log('');
     diskMiBps = measureDiskWrite(tmpdir(), large[0]!.data);
-    log(`== disk: 256 MiB written in 1 MiB writes + fsync under ${tmpdir()}, best of 3: ${fmt(diskMiBps)} MiB/s`);
+    log(`== disk: 1.5 GiB written in 1 MiB writes + fsync under ${tmpdir()}, best of 2: ${fmt(diskMiBps)} MiB/s`);
     log('');
   }
 
@@ -468,6 +489,7 @@ async function main(): Promise<number> {
   const k = (name: string, field: 'opsPerSec' | 'mibPerSec'): number | undefined => find(kuraLabel, name)?.[field];
   const tv = (name: string, field: 'opsPerSec' | 'mibPerSec'): number | undefined => find('trivial', name)?.[field];
   addRatio('PUT 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('PUT 4 KiB', 'opsPerSec'), tv('PUT 4 KiB', 'opsPerSec'));
+  addRatio('GET 4 KiB with 20-statement policy ÷ without (same run)', 'ops/s', k('GET 4 KiB +policy', 'opsPerSec'), k('GET 4 KiB', 'opsPerSec'));
   addRatio('GET 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('GET 4 KiB', 'opsPerSec'), tv('GET 4 KiB', 'opsPerSec'));
   addRatio('PUT 64 MiB signed MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), tv('PUT 64 MiB signed', 'mibPerSec'));
   addRatio('PUT 64 MiB unsigned MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), tv('PUT 64 MiB unsigned', 'mibPerSec'));
