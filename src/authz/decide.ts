@@ -49,7 +49,7 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   let matches: StatementMatch[] = [];
   if (policy) {
     const context = input.contextFor?.(check) ?? input.context ?? EMPTY;
-    matches = evaluatePolicy(policy, { action: check.action, resource: check.resource, principal: principalFacts(principal), context }).matches;
+    matches = evaluatePolicy(policy, { action: check.action, resource: check.resource, principal: principalFacts(principal), context }, { missingKeys: false }).matches;
   }
   const isOwnerRoot = principal.kind === 'account-root' && owner !== undefined && principal.accountId === owner;
   const denies = matches.filter((m) => m.effect === 'Deny');

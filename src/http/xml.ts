@@ -64,6 +64,18 @@ export function toXml(root: string, body: XmlObject, xmlns: string | null = S3_X
 }
 
 /**
+ * Like toXml, but the root's children are an ordered list of (name, value) pairs, for
+ * bodies that interleave repeated elements (ListVersionsResult's Version/DeleteMarker).
+ */
+export function toXmlOrdered(root: string, children: readonly (readonly [string, XmlValue])[], xmlns: string | null = S3_XMLNS): string {
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
+  out.push(xmlns ? `<${root} xmlns="${xmlns}">` : `<${root}>`);
+  for (const [name, v] of children) writeValue(out, name, v);
+  out.push(`</${root}>`);
+  return out.join('');
+}
+
+/**
  * Parses a request body. `arrays` lists the dotted paths (from the root) of elements that
  * may repeat, e.g. `Delete.Object`. Returns the root element's content.
  * Malformed XML, a DOCTYPE (S3 never takes one; entity expansion is an attack surface),

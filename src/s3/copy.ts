@@ -12,7 +12,7 @@ import { metaFromHeaders, xmlResult } from './common.js';
 import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
-import { commitVersion, wrapPrecondition } from './objects.js';
+import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
 import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
@@ -136,25 +136,12 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
     expectedBytes: sv.size,
   });
   try {
-    // Always the MD5 of the bytes: a copy is a single-part object even when the source was multipart.
-    const etag = `"${stored.md5.toString('hex')}"`;
     const checksumValue = alg ? stored.digests.get(alg)!.toString('base64') : undefined;
-    const v: ObjectVersion = {
-      bucket: op.bucket,
-      key: op.key,
-      versionId,
-      isDeleteMarker: false,
-      size: stored.piece.size,
-      etag,
-      lastModified: svc.clock.now().toISOString(),
-      ownerAccountId: dest.accountId,
-      meta,
-      checksum: alg && checksumValue ? { algorithm: alg, type: 'FULL_OBJECT', value: checksumValue } : null,
-      tags,
-      uploadId: null,
-      pieces: [stored.piece],
-      sse: { algorithm: 'AES256' },
-    };
+    const v = singlePartVersion(svc, {
+      bucket: op.bucket, key: op.key, versionId, owner: dest.accountId, meta, tags, stored,
+      checksum: alg && checksumValue ? { algorithm: alg, value: checksumValue } : undefined,
+    });
+    const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
     const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...versionIdHeader(dest, v), ...SSE_HEADERS };
     return xmlResult('CopyObjectResult', {

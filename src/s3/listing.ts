@@ -9,7 +9,7 @@
  */
 import { s3error } from '../errors/s3-errors.js';
 import type { S3Request, S3Result } from '../http/request.js';
-import { escapeXml, S3_XMLNS, type XmlObject, type XmlValue } from '../http/xml.js';
+import { toXmlOrdered, type XmlObject, type XmlValue } from '../http/xml.js';
 import type { AccountRecord, BucketRecord, ListPage, ObjectVersion, UploadRecord } from '../storage/ports.js';
 import { isoDate, xmlResult } from './common.js';
 import type { Handler, Services } from './context.js';
@@ -379,32 +379,9 @@ async function versionStart(svc: Services, bucket: string, keyMarker: string, ve
   return { afterKey: keyMarker, afterSeq: v?.seq ?? Number.MAX_SAFE_INTEGER };
 }
 
-/** toXml cannot interleave two repeated element names, which ListVersionsResult needs (Version/DeleteMarker in key order). */
-function writeNode(out: string[], name: string, v: XmlValue): void {
-  if (v === undefined) return;
-  if (Array.isArray(v)) {
-    for (const item of v) writeNode(out, name, item);
-    return;
-  }
-  if (v === null) {
-    out.push(`<${name}/>`);
-    return;
-  }
-  if (typeof v === 'object') {
-    out.push(`<${name}>`);
-    for (const [k, child] of Object.entries(v)) writeNode(out, k, child);
-    out.push(`</${name}>`);
-    return;
-  }
-  out.push(`<${name}>`, escapeXml(String(v)), `</${name}>`);
-}
-
 /** An S3 XML result whose root children are an ordered list of (name, value) pairs. */
 function orderedXmlResult(root: string, children: readonly (readonly [string, XmlValue])[]): S3Result {
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', `<${root} xmlns="${S3_XMLNS}">`];
-  for (const [name, v] of children) writeNode(out, name, v);
-  out.push(`</${root}>`);
-  return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: out.join('') };
+  return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: toXmlOrdered(root, children) };
 }
 
 /** GET ?versions: versions and delete markers in key order, newest first, resumable at a version. */

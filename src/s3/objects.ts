@@ -2,13 +2,13 @@
 import { s3error } from '../errors/s3-errors.js';
 import { bucketArn } from '../authz/actions.js';
 import { header, type S3Result } from '../http/request.js';
-import type { InlineBlob, ObjectVersion } from '../storage/ports.js';
+import type { InlineBlob, ObjectMeta, ObjectVersion } from '../storage/ports.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksums.js';
 import { parseChecksumRequest, verifyChecksums } from './checksum-request.js';
 import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from './common.js';
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
-import { discardBlobs, readInlineObject, readObject, storeData } from './object-io.js';
+import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
 import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
@@ -26,6 +26,30 @@ export async function commitVersion(
     inline: inline ? [inline] : undefined,
   });
   discardBlobs(svc, garbage.blobIds);
+}
+
+/** The version record of a single-part object whose data was just stored (PUT, POST, Copy). */
+export function singlePartVersion(svc: Services, f: {
+  bucket: string; key: string; versionId: string; owner: string; meta: ObjectMeta; tags: Record<string, string>;
+  stored: StoredData; checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
+}): ObjectVersion {
+  return {
+    bucket: f.bucket,
+    key: f.key,
+    versionId: f.versionId,
+    isDeleteMarker: false,
+    size: f.stored.piece.size,
+    // The MD5 of the bytes, as S3 gives single-part SSE-S3 objects (a copy is single-part too).
+    etag: `"${f.stored.md5.toString('hex')}"`,
+    lastModified: svc.clock.now().toISOString(),
+    ownerAccountId: f.owner,
+    meta: f.meta,
+    checksum: f.checksum ? { ...f.checksum, type: 'FULL_OBJECT' } : null,
+    tags: f.tags,
+    uploadId: null,
+    pieces: [f.stored.piece],
+    sse: { algorithm: 'AES256' },
+  };
 }
 
 /** Write preconditions look at the live object: a delete marker counts as absent. */
@@ -55,23 +79,11 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   let checksumValue: string | undefined;
   try {
     checksumValue = verifyChecksums(cr, stored.md5, stored.digests, ctx.trailers());
-    const etag = `"${stored.md5.toString('hex')}"`;
-    const v: ObjectVersion = {
-      bucket: op.bucket,
-      key: op.key,
-      versionId,
-      isDeleteMarker: false,
-      size: stored.piece.size,
-      etag,
-      lastModified: svc.clock.now().toISOString(),
-      ownerAccountId: b.accountId,
-      meta,
-      checksum: cr.algorithm && checksumValue ? { algorithm: cr.algorithm, type: 'FULL_OBJECT', value: checksumValue } : null,
-      tags,
-      uploadId: null,
-      pieces: [stored.piece],
-      sse: { algorithm: 'AES256' },
-    };
+    const v = singlePartVersion(svc, {
+      bucket: op.bucket, key: op.key, versionId, owner: b.accountId, meta, tags, stored,
+      checksum: cr.algorithm && checksumValue ? { algorithm: cr.algorithm, value: checksumValue } : undefined,
+    });
+    const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
     const headers: S3Result['headers'] = { ETag: etag, ...SSE_HEADERS, ...versionIdHeader(b, v) };
     if (cr.algorithm && checksumValue) {

@@ -14,7 +14,7 @@ import { header, type S3Result } from '../http/request.js';
 import { toXml } from '../http/xml.js';
 import type { ObjectVersion } from '../storage/ports.js';
 import type { Handler } from './context.js';
-import { commitVersion } from './objects.js';
+import { commitVersion, singlePartVersion } from './objects.js';
 import { discardBlobs, storeData } from './object-io.js';
 import { SSE_HEADERS } from './sse-request.js';
 import { parseTaggingXml } from './tags.js';
@@ -146,12 +146,8 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
   });
   try {
     if (range && stored.piece.size < range.min) throw s3error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
-    const etag = `"${stored.md5.toString('hex')}"`;
-    const v: ObjectVersion = {
-      bucket: op.bucket, key, versionId, isDeleteMarker: false, size: stored.piece.size, etag,
-      lastModified: svc.clock.now().toISOString(), ownerAccountId: b.accountId, meta, checksum: null, tags,
-      uploadId: null, pieces: [stored.piece], sse: { algorithm: 'AES256' },
-    };
+    const v = singlePartVersion(svc, { bucket: op.bucket, key, versionId, owner: b.accountId, meta, tags, stored, checksum: undefined });
+    const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, undefined, stored.inline);
     const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;
     const headers: S3Result['headers'] = { ETag: etag, Location: location, ...SSE_HEADERS, ...versionIdHeader(b, v) };

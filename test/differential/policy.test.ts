@@ -60,15 +60,15 @@ const resourcePattern = fc.oneof(
   fc.array(fc.constantFrom(...RESOURCE_PIECES), { minLength: 1, maxLength: 7 }).map((a) => a.join('')),
 );
 
-const conditionBlock = fc.array(
+const conditionBlockOver = (keys: readonly string[], max: number) => fc.array(
   fc.record({
     op: fc.constantFrom(...CONDITION_OPERATORS),
     ifExists: fc.boolean(),
     set: fc.constantFrom(null, 'ForAnyValue', 'ForAllValues'),
-    key: fc.constantFrom(...KEYS),
+    key: fc.constantFrom(...keys),
     values: fc.array(anyValue, { maxLength: 3 }),
   }),
-  { maxLength: 3 },
+  { maxLength: max },
 ).map((conds) => {
   const block: Record<string, Record<string, string[]>> = {};
   for (const c of conds) {
@@ -77,6 +77,7 @@ const conditionBlock = fc.array(
   }
   return block;
 });
+const conditionBlock = conditionBlockOver(KEYS, 3);
 
 const statement: fc.Arbitrary<StatementJson> = fc.record({
   effect: fc.constantFrom('Allow' as const, 'Deny' as const),
@@ -227,6 +228,33 @@ describe('differential: compiled evaluator vs reference evaluator', () => {
     );
     // Guard against a generator that never exercises the interesting path.
     assert.ok(applied / total > 0.05, `only ${applied}/${total} requests matched any statement`);
+  });
+
+  it('agree on policies with more than 32 condition keys (wide memo path), with and without missing keys', () => {
+    const wideKeys = Array.from({ length: 40 }, (_, i) => `k:w${i}`);
+    const wideDoc = fc.record({
+      Version: fc.constant('2012-10-17' as const),
+      Statement: fc.array(conditionBlockOver(wideKeys, 12).map((Condition): StatementJson => ({ Effect: 'Allow', Action: '*', Resource: '*', Condition })), { minLength: 3, maxLength: 6 }),
+    });
+    const wideRequest = fc.array(fc.option(requestValue, { nil: undefined }), { minLength: 40, maxLength: 40 }).map((vals): EvalRequest => {
+      const context = new Map<string, ContextValue>();
+      vals.forEach((v, i) => {
+        if (v !== undefined) context.set(`k:w${i}`, v);
+      });
+      return { action: 's3:GetObject', resource: 'arn:aws:s3:::b', principal: { kind: 'anonymous' }, context };
+    });
+    fc.assert(
+      fc.property(wideDoc, fc.array(wideRequest, { minLength: 1, maxLength: 4 }), (doc, requests) => {
+        const ast = astFromJson(doc);
+        const compiled = compilePolicy(ast);
+        for (const r of requests) {
+          const fast = evaluatePolicy(compiled, r);
+          assert.deepEqual(fast, referenceEvaluate(ast, r), JSON.stringify({ doc, request: [...r.context] }));
+          assert.deepEqual(evaluatePolicy(compiled, r, { missingKeys: false }), { matches: fast.matches, missingKeys: [] });
+        }
+      }),
+      { numRuns: 1500, seed: Number(process.env.FC_SEED ?? 19) },
+    );
   });
 
   it('agree on condition-heavy policies with variables (focused)', () => {

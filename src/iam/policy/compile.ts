@@ -63,8 +63,12 @@ export interface CompiledStatement {
   readonly conditionKeys: readonly number[];
   /** Variables without defaults in Resource / NotResource, as indices into CompiledPolicy.keys. */
   readonly resourceKeys: readonly number[];
+  /** resourceKeys as a bit mask over key indices (when the policy has at most 32 keys). */
+  readonly resourceMask: number;
   /** Keys the conditions read, and their variables without defaults, as indices into CompiledPolicy.keys. */
   readonly conditionNeeds: readonly number[];
+  /** conditionNeeds as a bit mask over key indices (when the policy has at most 32 keys). */
+  readonly conditionMask: number;
   /**
    * This statement's result for each way its Principal can match, indexed by the codes of
    * PRINCIPAL_MATCHES (index 0 unused): shared and frozen, so evaluation allocates none.
@@ -81,9 +85,10 @@ export interface EvalScratch {
   readonly resourceHit: Uint8Array;
   /** Stamp of keyValue[i] (context value of CompiledPolicy.keys[i], fetched once per evaluation). */
   readonly keyStamp: Uint32Array;
+  /** (Holds the last evaluation's values until the next one overwrites them.) */
   readonly keyValue: (ContextValue | undefined)[];
-  /** Stamp marking key i as already considered for missingKeys in this evaluation. */
-  readonly reportStamp: Uint32Array;
+  /** Stamp marking key i as needed in this evaluation (policies with more than 32 keys). */
+  readonly needStamp: Uint32Array;
   readonly principalStamp: Uint32Array;
   /** Index into PRINCIPAL_MATCHES (0 = does not apply), valid when its stamp is current. */
   readonly principalResult: Uint8Array;
@@ -91,10 +96,13 @@ export interface EvalScratch {
 
 /** Numeric codes of principal answers (scratch and results): 0 = the statement does not apply to the caller. */
 export const PRINCIPAL_MATCHES: readonly (PrincipalMatch | undefined)[] = [undefined, 'none', 'any', 'account', 'direct'];
-/** Code of each answer in PRINCIPAL_MATCHES. */
+/** Code of 'none' in PRINCIPAL_MATCHES. */
 export const PM_NONE = 1;
+/** Code of 'any' in PRINCIPAL_MATCHES. */
 export const PM_ANY = 2;
+/** Code of 'account' in PRINCIPAL_MATCHES. */
 export const PM_ACCOUNT = 3;
+/** Code of 'direct' in PRINCIPAL_MATCHES. */
 export const PM_DIRECT = 4;
 
 /** A policy compiled for evaluation. */
@@ -183,7 +191,7 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
       resourceHit: new Uint8Array(resourcePatterns.length),
       keyStamp: new Uint32Array(keys.length),
       keyValue: new Array<ContextValue | undefined>(keys.length).fill(undefined),
-      reportStamp: new Uint32Array(keys.length),
+      needStamp: new Uint32Array(keys.length),
     },
   };
 }
@@ -230,9 +238,18 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
     conditions: ranked.map((r) => r.test),
     conditionKeys: ranked.map((r) => r.key),
     resourceKeys,
+    resourceMask: maskOf(resourceKeys),
     conditionNeeds,
+    conditionMask: maskOf(conditionNeeds),
     results: PRINCIPAL_MATCHES.map((m) => (m === undefined ? undefined : result(m))),
   };
+}
+
+/** Bit mask of key indices below 32 (larger indices are tracked with EvalScratch.needStamp). */
+function maskOf(keys: readonly number[]): number {
+  let m = 0;
+  for (const k of keys) if (k < 32) m |= 1 << k;
+  return m;
 }
 
 /** Compiles one (operator, key) condition with its modifiers; the caller supplies the key's value. */

@@ -36,7 +36,9 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): Poli
   const who = r.principal;
   const scratch = p.scratch;
   const gen = nextGeneration(scratch);
-  let missingKeys: string[] | undefined;
+  // Keys needed so far: a bit mask for the first 32 policy keys, stamps beyond.
+  let needMask = 0;
+  const wide = p.keys.length > 32;
   let subject: ArnSubject | undefined;
   for (let s = 0; s < candidates.length; s++) {
     const st = candidates[s] as CompiledStatement;
@@ -52,9 +54,12 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): Poli
     if (code === 0) continue;
     // Missing keys: what deciding this statement needed and the context lacked — its
     // Resource variables once Action and Principal match, its Condition keys once Resource
-    // matches too. Collected before the conditions run, so short-circuiting (and the
+    // matches too. Recorded before the conditions run, so short-circuiting (and the
     // cost-based condition order) never changes the report.
-    if (wantMissing && st.resourceKeys.length > 0) missingKeys = collectMissing(p, scratch, gen, ctx, st.resourceKeys, missingKeys);
+    if (wantMissing) {
+      needMask |= st.resourceMask;
+      if (wide) markNeeded(scratch, gen, st.resourceKeys);
+    }
     const res = st.resource;
     if (res !== undefined) {
       let any = false;
@@ -79,7 +84,10 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): Poli
       }
       if (any === res.negated) continue;
     }
-    if (wantMissing && st.conditionNeeds.length > 0) missingKeys = collectMissing(p, scratch, gen, ctx, st.conditionNeeds, missingKeys);
+    if (wantMissing) {
+      needMask |= st.conditionMask;
+      if (wide) markNeeded(scratch, gen, st.conditionNeeds);
+    }
     const conds = st.conditions;
     const condKeys = st.conditionKeys;
     let ok = true;
@@ -91,15 +99,27 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): Poli
     }
     if (ok) matches.push(st.results[code] as StatementMatch);
   }
-  return { matches, missingKeys: missingKeys ?? [] };
+  return { matches, missingKeys: wantMissing ? missingOf(p, scratch, gen, ctx, needMask, wide) : [] };
 }
 
-function collectMissing(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, needed: readonly number[], out: string[] | undefined): string[] | undefined {
-  for (let i = 0; i < needed.length; i++) {
-    const k = needed[i] as number;
-    if (scratch.reportStamp[k] === gen) continue;
-    scratch.reportStamp[k] = gen;
-    if (isAbsent(keyValue(p, scratch, gen, ctx, k))) (out ??= []).push((p.keys[k] as NeededKey).text);
+function markNeeded(scratch: EvalScratch, gen: number, keys: readonly number[]): void {
+  for (let i = 0; i < keys.length; i++) scratch.needStamp[keys[i] as number] = gen;
+}
+
+/** The needed keys absent from the context, in policy order (order of first appearance). */
+function missingOf(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, mask: number, wide: boolean): string[] {
+  const out: string[] = [];
+  let m = mask;
+  while (m !== 0) {
+    const low = m & -m;
+    const k = 31 - Math.clz32(low);
+    m ^= low;
+    if (isAbsent(keyValue(p, scratch, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
+  }
+  if (wide) {
+    for (let k = 32; k < p.keys.length; k++) {
+      if (scratch.needStamp[k] === gen && isAbsent(keyValue(p, scratch, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
+    }
   }
   return out;
 }
@@ -117,7 +137,7 @@ function nextGeneration(scratch: EvalScratch): number {
   if (scratch.gen === 0xffffffff) {
     scratch.resourceStamp.fill(0);
     scratch.keyStamp.fill(0);
-    scratch.reportStamp.fill(0);
+    scratch.needStamp.fill(0);
     scratch.keyValue.fill(undefined);
     scratch.principalStamp.fill(0);
     scratch.gen = 0;

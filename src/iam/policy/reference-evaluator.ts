@@ -52,6 +52,9 @@ export function referenceEvaluate(ast: PolicyAst, r: EvalRequest): PolicyResult 
     if (!st.conditions.every((c) => conditionHolds(c, r.context, ast.version))) continue;
     matches.push({ index: st.index, sid: st.sid, effect: st.effect, principalMatch: pm });
   }
+  // Reported in policy order: the order in which keys first appear in the document.
+  const order = [...firstWritten.keys()];
+  missingKeys.sort((a, b) => order.indexOf(a.toLowerCase()) - order.indexOf(b.toLowerCase()));
   return { matches, missingKeys };
 }
 
