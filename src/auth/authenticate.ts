@@ -18,7 +18,9 @@ import { createSha256Verifier } from './sigv4/payload-verifier.js';
 export type AuthInfo =
   | { kind: 'anonymous' }
   | { kind: 'sigv4'; v4: SigV4Auth }
-  | { kind: 'sigv2'; v2: SigV2Auth };
+  | { kind: 'sigv2'; v2: SigV2Auth }
+  /** A browser POST upload signed in its form fields (POST policy). */
+  | { kind: 'post-form'; version: 'v2' | 'v4' };
 
 export interface Authenticated {
   principal: Principal;

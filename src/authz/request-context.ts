@@ -164,6 +164,10 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
       set(m, 's3:authtype', auth.v4.form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');
       set(m, 's3:signatureage', String(Math.max(0, Math.round(auth.v4.signatureAgeMs))));
       break;
+    case 'post-form':
+      set(m, 's3:signatureversion', auth.version === 'v4' ? 'AWS4-HMAC-SHA256' : 'AWS');
+      set(m, 's3:authtype', 'POST');
+      break;
     case 'sigv2':
       set(m, 's3:signatureversion', 'AWS');
       set(m, 's3:authtype', auth.v2.form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');

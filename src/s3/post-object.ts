@@ -111,7 +111,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     range = contentLengthRange(auth.policy);
   }
   const decision = await svc.authorizer.authorize({
-    req, principal, auth: { kind: 'anonymous' }, known: [b],
+    req, principal, auth: auth ? { kind: 'post-form', version: auth.version } : { kind: 'anonymous' }, known: [b],
     checks: [{ action: 's3:PutObject', resource: objectArn(op.bucket, key), bucket: op.bucket }],
   });
   if (decision.effect !== 'Allow') {
