@@ -18,6 +18,7 @@ import { HANDLERS } from './s3/registry.js';
 import { corsHeadersFor } from './s3/cors.js';
 import { validateBucketName, validateKey } from './s3/names.js';
 import type { Principal } from './auth/principal.js';
+import type { BucketRecord } from './storage/ports.js';
 
 const POLICY_OPS: ReadonlySet<string> = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy']);
 const TAGGING_OPS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
@@ -31,6 +32,15 @@ function requestTags(req: S3Request, op: Operation): Record<string, string> | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * x-amz-expected-bucket-owner (and the copy source's): a caller's guard against writing to or
+ * reading from a bucket that changed hands; a mismatch is 403 as on S3.
+ */
+function expectedOwners(req: S3Request, op: Operation, bucket: BucketRecord | undefined): void {
+  const expected = header(req, 'x-amz-expected-bucket-owner');
+  if (expected !== undefined && bucket && op.kind !== 'CreateBucket' && bucket.accountId !== expected) throw s3error('AccessDenied');
 }
 
 export interface PipelineDeps extends Services {
@@ -71,6 +81,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     const bucket = op.level === 'service' ? undefined : await meta.getBucket(op.bucket);
     if (op.level !== 'service' && !bucket && op.kind !== 'CreateBucket') throw s3error('NoSuchBucket');
 
+    expectedOwners(req, op, bucket);
     const checks = requiredChecks(op, req);
     const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op) });
     if (decision.effect !== 'Allow') {

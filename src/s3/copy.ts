@@ -13,7 +13,7 @@ import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
 import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
-import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 
@@ -31,6 +31,8 @@ export async function loadCopySource(req: S3Request, svc: Services): Promise<Loa
   const requestedVersionId = parseVersionIdParam(src.versionId);
   const bucket = await svc.meta.getBucket(src.bucket);
   if (!bucket) throw s3error('NoSuchBucket', undefined, { BucketName: src.bucket });
+  const expected = header(req, 'x-amz-source-expected-bucket-owner');
+  if (expected !== undefined && expected !== bucket.accountId) throw s3error('AccessDenied');
   const v = await svc.meta.getObjectVersion(src.bucket, src.key, requestedVersionId);
   if (!v) {
     if (requestedVersionId !== undefined) throw s3error('NoSuchVersion', undefined, { Key: src.key, VersionId: requestedVersionId });
@@ -91,6 +93,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const dest = bucket!;
   checkSseRequest(req);
+  checkObjectLockHeaders(req);
   checkAclHeadersDisabled(req);
   checkCopySourceSse(req);
   const metadataDirective = parseDirective(req, 'x-amz-metadata-directive');

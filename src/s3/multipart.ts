@@ -33,7 +33,7 @@ import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { checkCopySourceSse, copySourceTooLarge, copySourceVersionHeader, loadCopySource } from './copy.js';
 import { discardBlobs, readObject, storeData, type StoredData } from './object-io.js';
 import { MIN_PART_SIZE, wrapPrecondition } from './objects.js';
-import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 
@@ -94,6 +94,7 @@ function parseUploadChecksum(req: S3Request): { algorithm: ChecksumAlgorithm | n
 export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   checkSseRequest(req);
+  checkObjectLockHeaders(req);
   checkAclHeadersDisabled(req);
   const meta = metaFromHeaders(req);
   const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));

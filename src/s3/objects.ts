@@ -9,7 +9,7 @@ import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from '
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
-import { checkAclHeadersDisabled, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { intParam } from './common.js';
@@ -61,6 +61,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const b = bucket!;
   checkSseRequest(req);
+  checkObjectLockHeaders(req);
   checkAclHeadersDisabled(req);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');

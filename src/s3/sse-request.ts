@@ -34,4 +34,11 @@ export function checkAclHeadersDisabled(req: S3Request): void {
   }
 }
 
+/** No bucket has Object Lock yet, so lock headers get S3's answer for such a bucket (never silently ignored). */
+export function checkObjectLockHeaders(req: S3Request): void {
+  for (const h of ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold']) {
+    if (header(req, h) !== undefined) throw s3error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
+  }
+}
+
 export const SSE_HEADERS = { 'x-amz-server-side-encryption': 'AES256' } as const;
