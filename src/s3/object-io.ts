@@ -210,6 +210,9 @@ export async function readInlineObject(svc: Services, v: ObjectVersion, start: n
 
 /** A stream of bytes [start, end] (inclusive) of an object made of one or more pieces. */
 export function readObject(svc: Services, v: ObjectVersion, start: number, end: number): Readable {
+  // One piece (every object not built by multipart): its decrypting stream is the body, no
+  // extra stream hop per chunk.
+  if (v.pieces.length === 1 && v.size > 0 && end >= start) return readPiece(svc, v.pieces[0]!, placeOf(v, v.pieces[0]!), start, end);
   async function* gen(): AsyncGenerator<Buffer> {
     if (v.size === 0) {
       // An empty object still has one authenticated (empty, final) chunk: read it so a
