@@ -41,6 +41,7 @@ export class Authorizer {
     const owners = new Map<string, string>();
     const policies = new Map<string, CompiledPolicy>();
     const tagPolicies = new Set<string>();
+    const restricted = new Set<string>();
     for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
     for (const c of input.checks) {
       if (c.bucket === undefined || policies.has(c.bucket)) continue;
@@ -54,6 +55,7 @@ export class Authorizer {
       if (p) {
         policies.set(c.bucket, p.compiled);
         if (p.usesObjectTags) tagPolicies.add(c.bucket);
+        if (p.restricted) restricted.add(c.bucket);
       }
     }
     if (policies.size === 0) {
@@ -88,6 +90,7 @@ export class Authorizer {
       checks: input.checks,
       bucketOwners: owners,
       bucketPolicies: policies,
+      restrictedBuckets: restricted,
       contextFor: (c) => perCheck.get(c),
     });
   }

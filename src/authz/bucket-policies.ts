@@ -7,12 +7,20 @@ import { compilePolicy, type CompiledPolicy } from '../iam/policy/compile.js';
 import { parsePolicy } from '../iam/policy/parse.js';
 import type { PolicyAst } from '../iam/policy/ast.js';
 import type { MetadataStore } from '../storage/ports.js';
+import { isPublicPolicy } from '../iam/policy/is-public.js';
+import { effectivePublicAccessBlock } from './bpa/settings.js';
 
 export interface LoadedPolicy {
   ast: PolicyAst;
   compiled: CompiledPolicy;
   /** Whether any statement reads s3:ExistingObjectTag/* (so object tags must be loaded). */
   usesObjectTags: boolean;
+  /**
+   * RestrictPublicBuckets is in force and the policy is public: its grants reach only the
+   * bucket owner's account and AWS service principals (cached with the policy; changing
+   * either the policy or Block Public Access invalidates the entry).
+   */
+  restricted: boolean;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -27,7 +35,7 @@ export class BucketPolicies {
     const hit = this.cache.get(bucket);
     if (hit !== undefined) return hit ?? undefined;
     const text = await this.meta.getBucketConfig(bucket, 'policy');
-    const loaded = text === undefined ? null : load(text, bucket);
+    const loaded = text === undefined ? null : load(text, bucket, (await effectivePublicAccessBlock(this.meta, bucket)).restrictPublicBuckets);
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(bucket, loaded);
     return loaded ?? undefined;
@@ -39,7 +47,7 @@ export class BucketPolicies {
 }
 
 /** Compiles a stored policy. A stored policy was validated on write; if it no longer parses, fail closed. */
-function load(text: string, bucket: string): LoadedPolicy {
+function load(text: string, bucket: string, restrictPublicBuckets: boolean): LoadedPolicy {
   const parsed = parsePolicy(text);
   if (!('ast' in parsed)) throw new Error(`stored bucket policy of ${bucket} does not parse`);
   const ast = parsed.ast;
@@ -47,5 +55,6 @@ function load(text: string, bucket: string): LoadedPolicy {
     ast,
     compiled: compilePolicy(ast, { policyId: `bucket-policy:${bucket}` }),
     usesObjectTags: ast.statements.some((s) => s.conditions.some((c) => c.keyLower.startsWith('s3:existingobjecttag/'))),
+    restricted: restrictPublicBuckets && isPublicPolicy(ast, { kind: 'bucket' }).public,
   };
 }

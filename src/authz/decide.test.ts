@@ -78,4 +78,16 @@ describe('decide: the evaluation order for account principals', () => {
     assert.equal(run(root(OTHER), 's3:GetObject', 'arn:aws:s3:::b/k', st).effect, 'Allow');
     assert.equal(run(anon, 's3:GetObject', 'arn:aws:s3:::b/k', st).effect, 'ExplicitDeny');
   });
+
+  it('RestrictPublicBuckets voids a public policy outside the owner account, denies still apply', () => {
+    const st = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    const restricted = (p: Principal) => decide({
+      principal: p, checks: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', bucket: 'b' }],
+      bucketOwners: new Map([['b', OWNER]]), bucketPolicies: new Map([['b', policy(st)]]), restrictedBuckets: new Set(['b']),
+    });
+    assert.equal(restricted(anon).effect, 'ImplicitDeny');
+    assert.equal(restricted(root(OTHER)).effect, 'ImplicitDeny');
+    assert.equal(restricted(root(OWNER)).effect, 'Allow');
+    assert.equal(restricted(anon).trace[0]!.layer, 'block-public-access');
+  });
 });

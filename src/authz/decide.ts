@@ -9,7 +9,9 @@
  *   3. across accounts the resource side must allow: a bucket-policy Allow naming the
  *      caller's account (delegation; the root holds all of its account's permissions), the
  *      caller directly, or everyone;
- *   4. anonymous callers are allowed only by statements whose Principal is everyone.
+ *   4. anonymous callers are allowed only by statements whose Principal is everyone;
+ *   5. Block Public Access's RestrictPublicBuckets voids a public policy's grants to anyone
+ *      outside the owner's account.
  */
 import type { Principal } from '../auth/principal.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
@@ -26,6 +28,8 @@ export interface DecideInput {
   bucketOwners: ReadonlyMap<string, string>;
   /** Compiled bucket policy of each bucket that has one. */
   bucketPolicies?: ReadonlyMap<string, CompiledPolicy>;
+  /** Buckets whose public policy is cut back by RestrictPublicBuckets to the owner's account. */
+  restrictedBuckets?: ReadonlySet<string>;
   /** Request context (lower-cased keys); per-check additions (object tags) come via contextFor. */
   context?: ReadonlyMap<string, ContextValue>;
   contextFor?: (check: Check) => ReadonlyMap<string, ContextValue> | undefined;
@@ -62,6 +66,12 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     return trace;
   }
   const allows = matches.filter((m) => m.effect === 'Allow');
+  if (check.bucket !== undefined && input.restrictedBuckets?.has(check.bucket) && !isOwnerRoot && allows.length > 0) {
+    // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts,
+    // not even to accounts a statement names (S3 UG "Blocking public access").
+    trace.push({ layer: 'block-public-access', check: what, effect: 'ImplicitDeny', reason: `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account` });
+    return trace;
+  }
   if (principal.kind === 'anonymous') {
     const open = allows.find((m) => m.principalMatch === 'any');
     trace.push(open

@@ -12,6 +12,7 @@ import { validatePolicy } from '../iam/policy/validate.js';
 import type { PolicyAst } from '../iam/policy/ast.js';
 import { emptyResult, readSmallBody, xmlResult } from './common.js';
 import type { Handler, Services } from './context.js';
+import { effectivePublicAccessBlock } from '../authz/bpa/settings.js';
 
 /** S3's bucket policy size limit. */
 export const MAX_POLICY_BYTES = 20 * 1024;
@@ -40,7 +41,11 @@ export const putBucketPolicy: Handler<'PutBucketPolicy'> = async (ctx, svc) => {
   const md5 = header(ctx.req, 'content-md5');
   if (md5 !== undefined && createHash('md5').update(raw).digest('base64') !== md5) throw s3error('BadDigest');
   const text = raw.toString('utf8');
-  await checkBucketPolicy(svc, text, ctx.op.bucket);
+  const ast = await checkBucketPolicy(svc, text, ctx.op.bucket);
+  if ((await effectivePublicAccessBlock(svc.meta, ctx.op.bucket)).blockPublicPolicy && isPublicPolicy(ast, { kind: 'bucket' }).public) {
+    // BlockPublicPolicy: a public policy is refused (403), the stored one stays.
+    throw s3error('AccessDenied');
+  }
   await svc.meta.putBucketConfig(ctx.op.bucket, 'policy', text);
   svc.authorizer.policies.invalidate(ctx.op.bucket);
   return emptyResult(204);

@@ -7,6 +7,7 @@ import { StorageConflict, type VersioningState } from '../storage/ports.js';
 import { emptyResult, readSmallBody, xmlResult } from './common.js';
 import type { Handler, Services } from './context.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
+import { ALL_BLOCKED } from '../authz/bpa/settings.js';
 
 export const listBuckets: Handler<'ListBuckets'> = async (ctx, svc) => {
   const p = ctx.principal;
@@ -57,7 +58,11 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
     throw s3error('NotImplemented', 'Object Lock is not implemented yet');
   }
   try {
-    await svc.meta.createBucket({ name: op.bucket, accountId: principal.accountId, region, createdAt: svc.clock.now().toISOString(), versioning: 'Unversioned' });
+    // Block Public Access all on, committed with the bucket itself (S3's default since 2023).
+    await svc.meta.createBucket(
+      { name: op.bucket, accountId: principal.accountId, region, createdAt: svc.clock.now().toISOString(), versioning: 'Unversioned' },
+      { 'public-access-block': JSON.stringify(ALL_BLOCKED) },
+    );
   } catch (e) {
     if (e instanceof StorageConflict && e.kind === 'bucket-exists') {
       const existing = await svc.meta.getBucket(op.bucket);

@@ -7,6 +7,7 @@ import { s3error } from '../errors/s3-errors.js';
 import type { OperationKind } from '../operations/operations.js';
 import * as buckets from './buckets.js';
 import * as policy from './bucket-policy.js';
+import * as pab from './public-access-block.js';
 import type { Handler } from './context.js';
 import { copyObject } from './copy.js';
 import * as cors from './cors.js';
@@ -53,9 +54,9 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   GetBucketOwnershipControls: buckets.getBucketOwnershipControls,
   PutBucketOwnershipControls: notYet('PutBucketOwnershipControls'),
   DeleteBucketOwnershipControls: notYet('DeleteBucketOwnershipControls'),
-  GetPublicAccessBlock: notYet('GetPublicAccessBlock'),
-  PutPublicAccessBlock: notYet('PutPublicAccessBlock'),
-  DeletePublicAccessBlock: notYet('DeletePublicAccessBlock'),
+  GetPublicAccessBlock: pab.getPublicAccessBlock,
+  PutPublicAccessBlock: pab.putPublicAccessBlock,
+  DeletePublicAccessBlock: pab.deletePublicAccessBlock,
   GetBucketLifecycleConfiguration: notYet('GetBucketLifecycleConfiguration'),
   PutBucketLifecycleConfiguration: notYet('PutBucketLifecycleConfiguration'),
   DeleteBucketLifecycle: notYet('DeleteBucketLifecycle'),

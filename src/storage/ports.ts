@@ -179,8 +179,11 @@ export interface MetadataStore {
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
 
   // buckets
-  /** Throws StorageConflict('bucket-exists') when the name is taken. */
-  createBucket(b: BucketRecord): Promise<void>;
+  /**
+   * Throws StorageConflict('bucket-exists') when the name is taken. `configs` are stored in
+   * the same transaction (a bucket never exists without its initial Block Public Access).
+   */
+  createBucket(b: BucketRecord, configs?: Partial<Record<BucketConfigKind, string>>): Promise<void>;
   getBucket(name: string): Promise<BucketRecord | undefined>;
   listBuckets(accountId?: string): Promise<BucketRecord[]>;
   /** Throws StorageConflict('bucket-not-empty') when versions or uploads remain. */

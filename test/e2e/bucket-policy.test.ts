@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
-  ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
+  ListObjectsV2Command, PutBucketPolicyCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura } from './harness.js';
@@ -87,7 +87,12 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'public/index.html', Body: '<h1>hi</h1>' }));
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'secret.txt', Body: 's' }));
     assert.equal((await anon(`${k.endpoint}/${b}/public/index.html`)).status, 403);
-    await put(b, [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/public/*` }]);
+    const publicRead = [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/public/*` }];
+    // New buckets block public policies (Block Public Access on by default): 403, nothing stored.
+    assert.equal(await code(put(b, publicRead)), 'AccessDenied');
+    assert.equal(await code(root.send(new GetBucketPolicyCommand({ Bucket: b }))), 'NoSuchBucketPolicy');
+    await root.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await put(b, publicRead);
     const r = await anon(`${k.endpoint}/${b}/public/index.html`);
     assert.equal(r.status, 200);
     assert.equal(r.body, '<h1>hi</h1>');
@@ -158,5 +163,26 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     const err = await them.send(new GetBucketPolicyCommand({ Bucket: b })).catch((e: S3ServiceException) => e);
     assert.equal((err as S3ServiceException).$metadata.httpStatusCode, 405);
     void ownerId;
+  });
+
+  it('turns Block Public Access on for new buckets, and RestrictPublicBuckets cuts every grant of a public policy outside the owner account', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    const pab = await root.send(new GetPublicAccessBlockCommand({ Bucket: b }));
+    assert.deepEqual(pab.PublicAccessBlockConfiguration, { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'doc' }));
+    await root.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicPolicy: false, RestrictPublicBuckets: true } }));
+    await put(b, [
+      { Sid: 'Everyone', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` },
+      { Sid: 'Partner', Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` },
+    ]);
+    assert.equal((await anon(`${k.endpoint}/${b}/doc`)).status, 403, 'anonymous cut off');
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'AccessDenied', 'named account cut off too: the policy is public');
+    assert.equal(await code(root.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK', 'the owner account keeps access');
+    await root.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicPolicy: false, RestrictPublicBuckets: false } }));
+    assert.equal((await anon(`${k.endpoint}/${b}/doc`)).status, 200);
+    assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK');
+    await root.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    assert.equal(await code(root.send(new GetPublicAccessBlockCommand({ Bucket: b }))), 'NoSuchPublicAccessBlockConfiguration');
   });
 });

@@ -489,10 +489,11 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // ---- buckets -----------------------------------------------------------------------------
 
-  createBucket(b: BucketRecord): Promise<void> {
+  createBucket(b: BucketRecord, configs: Partial<Record<BucketConfigKind, string>> = {}): Promise<void> {
     return this.write(() => {
       if (this.s.bucket.get(b.name) !== undefined) throw new StorageConflict('bucket-exists');
       this.s.insertBucket.run(b.name, b.accountId, b.region, b.createdAt, b.versioning);
+      for (const [kind, value] of Object.entries(configs)) if (value !== undefined) this.s.putConfig.run(b.name, kind, value);
     });
   }
 
