@@ -12,7 +12,7 @@ import { S3Error, s3error, toS3Error } from './errors/s3-errors.js';
 import { resolveTarget } from './http/addressing.js';
 import { header, type S3Request, type S3Result } from './http/request.js';
 import { toXml } from './http/xml.js';
-import { parseOperation, type Operation } from './operations/operations.js';
+import { parseControlOperation, parseOperation, type Operation } from './operations/operations.js';
 import { mintAuthorized, type Services } from './s3/context.js';
 import { HANDLERS } from './s3/registry.js';
 import { corsHeadersFor } from './s3/cors.js';
@@ -68,14 +68,15 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
   const authnOpts: AuthenticateOptions = { ...deps.authn, clock };
 
   async function handle(req: S3Request, state: { op?: Operation; principal?: Principal }): Promise<S3Result> {
-    const target = resolveTarget(header(req, 'host'), req.rawPath, config.baseDomains);
-    const op = parseOperation({ method: req.method, bucket: target.bucket, key: target.key, query: req.query, headers: req.headers });
+    const control = parseControlOperation(req.method, req.rawPath);
+    const target = control ? undefined : resolveTarget(header(req, 'host'), req.rawPath, config.baseDomains);
+    const op = control ?? parseOperation({ method: req.method, bucket: target!.bucket, key: target!.key, query: req.query, headers: req.headers });
     state.op = op;
     if (op.level !== 'service') {
       if (op.kind === 'CreateBucket') validateBucketName(op.bucket);
       if (op.level === 'object') validateKey(op.key);
     }
-    const { principal, auth } = await authenticate(req, authnOpts, target.style === 'virtual-hosted' ? target.bucket : undefined);
+    const { principal, auth } = await authenticate(req, authnOpts, target?.style === 'virtual-hosted' ? target.bucket : undefined);
     state.principal = principal;
 
     const bucket = op.level === 'service' ? undefined : await meta.getBucket(op.bucket);

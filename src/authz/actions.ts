@@ -104,6 +104,10 @@ const none: CheckFn = () => [];
  */
 export const ACTIONS = {
   ListBuckets: () => [{ action: 's3:ListAllMyBuckets', resource: '*', bucket: undefined }],
+  GetAccountPublicAccessBlock: () => [{ action: 's3:GetAccountPublicAccessBlock', resource: '*', bucket: undefined }],
+  PutAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
+  // DeletePublicAccessBlock (account) is governed by the Put permission, as in the SAR.
+  DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
   CreateBucket: (op, req) => {
     const checks = bucketAction('s3:CreateBucket')(op, req);
     const b = checks[0]!;

@@ -44,6 +44,11 @@ export class BucketPolicies {
   invalidate(bucket: string): void {
     this.cache.delete(bucket);
   }
+
+  /** Forgets every entry (an account-level Block Public Access change touches all its buckets). */
+  clear(): void {
+    this.cache.clear();
+  }
 }
 
 /** Compiles a stored policy. A stored policy was validated on write; if it no longer parses, fail closed. */

@@ -9,7 +9,11 @@
  */
 import { s3error } from '../errors/s3-errors.js';
 
-export const SERVICE_OPERATIONS = ['ListBuckets'] as const;
+export const SERVICE_OPERATIONS = [
+  'ListBuckets',
+  // S3 Control API (account level), addressed by path /v20180820/… and x-amz-account-id.
+  'GetAccountPublicAccessBlock', 'PutAccountPublicAccessBlock', 'DeleteAccountPublicAccessBlock',
+] as const;
 
 export const BUCKET_OPERATIONS = [
   'CreateBucket', 'DeleteBucket', 'HeadBucket', 'GetBucketLocation',
@@ -134,6 +138,25 @@ function header(h: RouteInput['headers'], name: string): string | undefined {
 
 function methodNotAllowed(): never {
   throw s3error('MethodNotAllowed');
+}
+
+const CONTROL_PREFIX = '/v20180820/';
+
+/**
+ * S3 Control requests are recognised by their path, before any bucket addressing (their
+ * Host carries the account id as a prefix). undefined when the path is not S3 Control.
+ */
+export function parseControlOperation(method: string, rawPath: string): Operation | undefined {
+  if (!rawPath.startsWith(CONTROL_PREFIX)) return undefined;
+  if (rawPath === `${CONTROL_PREFIX}configuration/publicAccessBlock`) {
+    switch (method) {
+      case 'GET': return { kind: 'GetAccountPublicAccessBlock', level: 'service' };
+      case 'PUT': return { kind: 'PutAccountPublicAccessBlock', level: 'service' };
+      case 'DELETE': return { kind: 'DeleteAccountPublicAccessBlock', level: 'service' };
+      default: return methodNotAllowed();
+    }
+  }
+  throw s3error('NotImplemented', 'This S3 Control operation is not implemented.');
 }
 
 /** Parses (method, bucket, key, query) into an Operation, or throws MethodNotAllowed. */

@@ -24,6 +24,9 @@ const notYet = (what: string) => async (): Promise<never> => {
 
 export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   ListBuckets: buckets.listBuckets,
+  GetAccountPublicAccessBlock: pab.getAccountPublicAccessBlock,
+  PutAccountPublicAccessBlock: pab.putAccountPublicAccessBlock,
+  DeleteAccountPublicAccessBlock: pab.deleteAccountPublicAccessBlock,
   CreateBucket: buckets.createBucket,
   DeleteBucket: buckets.deleteBucket,
   HeadBucket: buckets.headBucket,

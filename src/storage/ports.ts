@@ -47,6 +47,8 @@ export type BucketConfigKind =
   | 'cors' | 'tagging' | 'policy' | 'encryption' | 'ownership' | 'public-access-block' | 'acl'
   | 'lifecycle' | 'logging' | 'website' | 'notification';
 
+export type AccountConfigKind = 'public-access-block';
+
 /** System and user metadata S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectMeta {
   contentType?: string;
@@ -177,6 +179,10 @@ export interface MetadataStore {
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
+
+  /** Account-level documents (e.g. 'public-access-block'); null deletes. */
+  getAccountConfig(accountId: string, kind: AccountConfigKind): Promise<string | undefined>;
+  putAccountConfig(accountId: string, kind: AccountConfigKind, value: string | null): Promise<void>;
 
   // buckets
   /**

@@ -7,6 +7,10 @@ import {
   ListObjectsV2Command, PutBucketPolicyCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import {
+  DeletePublicAccessBlockCommand as DeletePublicAccessBlockCommandControl, GetPublicAccessBlockCommand as GetPublicAccessBlockCommandControl,
+  PutPublicAccessBlockCommand as PutPublicAccessBlockCommandControl, S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura } from './harness.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -162,7 +166,6 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'], Resource: `arn:aws:s3:::${b}` }]);
     const err = await them.send(new GetBucketPolicyCommand({ Bucket: b })).catch((e: S3ServiceException) => e);
     assert.equal((err as S3ServiceException).$metadata.httpStatusCode, 405);
-    void ownerId;
   });
 
   it('turns Block Public Access on for new buckets, and RestrictPublicBuckets cuts every grant of a public policy outside the owner account', async () => {
@@ -184,5 +187,30 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK');
     await root.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
     assert.equal(await code(root.send(new GetPublicAccessBlockCommand({ Bucket: b }))), 'NoSuchPublicAccessBlockConfiguration');
+  });
+
+  it('applies account-level Block Public Access (S3 Control API) on top of a bucket that has none', async () => {
+    // The S3 Control endpoint rules prefix the account id to the host (<account>.localhost):
+    // resolve every such name to loopback, as a DNS wildcard would.
+    const lookup = ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) => (o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4))) as never;
+    const control = new S3ControlClient({
+      endpoint: `http://localhost:${new URL(k.endpoint).port}`, region: 'us-east-1', credentials: k.root,
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ lookup }) }),
+    });
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    const none = await control.send(new GetPublicAccessBlockCommandControl({ AccountId: ownerId })).catch((e: S3ServiceException) => e);
+    assert.equal((none as S3ServiceException).name, 'NoSuchPublicAccessBlockConfiguration');
+    await control.send(new PutPublicAccessBlockCommandControl({ AccountId: ownerId, PublicAccessBlockConfiguration: { BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
+    const got = await control.send(new GetPublicAccessBlockCommandControl({ AccountId: ownerId }));
+    assert.equal(got.PublicAccessBlockConfiguration?.BlockPublicPolicy, true);
+    assert.equal(got.PublicAccessBlockConfiguration?.BlockPublicAcls, false);
+    const publicRead = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }];
+    assert.equal(await code(put(b, publicRead)), 'AccessDenied', 'the account setting overrides a bucket that has none');
+    const foreign = await control.send(new GetPublicAccessBlockCommandControl({ AccountId: other.accountId })).catch((e: S3ServiceException) => e);
+    assert.equal((foreign as S3ServiceException).name, 'AccessDenied', 'only the account itself');
+    await control.send(new DeletePublicAccessBlockCommandControl({ AccountId: ownerId }));
+    assert.equal(await code(put(b, publicRead)), 'OK');
   });
 });

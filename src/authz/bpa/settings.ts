@@ -44,8 +44,25 @@ export async function bucketPublicAccessBlock(meta: MetadataStore, bucket: strin
   return raw === undefined ? undefined : (JSON.parse(raw) as PublicAccessBlock);
 }
 
-/** The setting in force for a bucket: OR across levels (only the bucket level exists so far). */
-export async function effectivePublicAccessBlock(meta: MetadataStore, bucket: string): Promise<PublicAccessBlock> {
-  return (await bucketPublicAccessBlock(meta, bucket)) ?? NONE_BLOCKED;
+/** The account's own setting (S3 Control), or undefined when it has none. */
+export async function accountPublicAccessBlock(meta: MetadataStore, accountId: string): Promise<PublicAccessBlock | undefined> {
+  const raw = await meta.getAccountConfig(accountId, 'public-access-block');
+  return raw === undefined ? undefined : (JSON.parse(raw) as PublicAccessBlock);
 }
 
+/** OR per flag: the most restrictive combination of the levels. */
+export function combine(...levels: (PublicAccessBlock | undefined)[]): PublicAccessBlock {
+  const out = { ...NONE_BLOCKED };
+  for (const l of levels) {
+    if (!l) continue;
+    for (const [f] of FIELDS) out[f] ||= l[f];
+  }
+  return out;
+}
+
+/** The setting in force for a bucket: its own OR its owner account's. */
+export async function effectivePublicAccessBlock(meta: MetadataStore, bucket: string): Promise<PublicAccessBlock> {
+  const b = await meta.getBucket(bucket);
+  const account = b ? await accountPublicAccessBlock(meta, b.accountId) : undefined;
+  return combine(await bucketPublicAccessBlock(meta, bucket), account);
+}

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StorageConflict,
-  type AccessKeyRecord, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
+  type AccessKeyRecord, type AccountConfigKind, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
   type Garbage, type InlineBlob, type InsertVersionOptions, type ListPage, type MetadataStore, type ObjectVersion,
   type PartRecord, type UploadRecord, type VersioningState,
 } from '../ports.js';
@@ -241,6 +241,10 @@ export class SqliteMetadataStore implements MetadataStore {
       accessKeysOf: p<AccessKeyRow>('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id'),
       deleteAccessKey: p('DELETE FROM access_keys WHERE access_key_id = ?'),
 
+      accountConfig: p<{ value: string }>('SELECT value FROM account_configs WHERE account_id = ? AND kind = ?'),
+      putAccountConfig: p(`INSERT INTO account_configs (account_id, kind, value) VALUES (?, ?, ?)
+                           ON CONFLICT (account_id, kind) DO UPDATE SET value = excluded.value`),
+      deleteAccountConfig: p('DELETE FROM account_configs WHERE account_id = ? AND kind = ?'),
       insertBucket: p('INSERT INTO buckets (name, account_id, region, created_at, versioning) VALUES (?, ?, ?, ?, ?)'),
       bucket: p<BucketRow>('SELECT * FROM buckets WHERE name = ?'),
       allBuckets: p<BucketRow>('SELECT * FROM buckets ORDER BY name'),
@@ -485,6 +489,17 @@ export class SqliteMetadataStore implements MetadataStore {
 
   deleteAccessKey(accessKeyId: string): Promise<boolean> {
     return this.write(() => this.s.deleteAccessKey.run(accessKeyId).changes > 0);
+  }
+
+  getAccountConfig(accountId: string, kind: AccountConfigKind): Promise<string | undefined> {
+    return this.read(() => this.s.accountConfig.get(accountId, kind)?.value);
+  }
+
+  putAccountConfig(accountId: string, kind: AccountConfigKind, value: string | null): Promise<void> {
+    return this.write(() => {
+      if (value === null) this.s.deleteAccountConfig.run(accountId, kind);
+      else this.s.putAccountConfig.run(accountId, kind, value);
+    });
   }
 
   // ---- buckets -----------------------------------------------------------------------------

@@ -114,4 +114,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    description: 'account-level configuration documents (Block Public Access)',
+    sql: `
+      CREATE TABLE account_configs (
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        kind       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
