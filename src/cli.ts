@@ -9,6 +9,9 @@ import { ConfigError, loadConfig, type ConfigFlags } from './config/config.js';
 import { openDataDir, StartupError } from './data-dir.js';
 import { startKura } from './main.js';
 import { addPolicyCommands } from './cli-policy.js';
+import { effectivePublicAccessBlock } from './authz/bpa/settings.js';
+import { isPublicPolicy } from './iam/policy/is-public.js';
+import { parsePolicy } from './iam/policy/parse.js';
 
 const EXIT_USAGE = 2;
 
@@ -125,6 +128,28 @@ export function buildCli(): Command {
       await withDataDir(o, async ({ meta }) => {
         if (!(await meta.deleteAccessKey(id))) throw new AdminError(`no such access key: ${id}`);
         process.stdout.write(`deleted ${id}\n`);
+      });
+    });
+
+  program.command('bucket').description('inspect buckets').command('list')
+    .description('every bucket with its owner, effective Block Public Access, ownership mode and whether its policy is public (and why)')
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--config <file>', 'JSON configuration file')
+    .action(async (o: { json?: boolean } & ConfigFlags) => {
+      await withDataDir(o, async ({ meta }) => {
+        const rows = [];
+        for (const b of await meta.listBuckets()) {
+          const bpa = await effectivePublicAccessBlock(meta, b.name);
+          const text = await meta.getBucketConfig(b.name, 'policy');
+          const parsed = text === undefined ? undefined : parsePolicy(text);
+          const pub = parsed && 'ast' in parsed ? isPublicPolicy(parsed.ast, { kind: 'bucket' }) : undefined;
+          rows.push({ bucket: b.name, owner: b.accountId, region: b.region, versioning: b.versioning, objectOwnership: 'BucketOwnerEnforced', blockPublicAccess: bpa, policyIsPublic: pub?.public ?? false, why: pub?.reasons ?? [] });
+        }
+        out(!!o.json, rows, rows.map((r) => {
+          const flags = Object.entries(r.blockPublicAccess).filter(([, v]) => v).map(([k]) => k).join(',') || 'none';
+          return `${r.bucket}  owner ${r.owner}  ${r.objectOwnership}  BPA ${flags}  ${r.policyIsPublic ? `PUBLIC (${r.why.map((w) => `statement ${w.statement}: ${w.why}`).join('; ')})` : 'not public'}`;
+        }).join('\n'));
       });
     });
 

@@ -212,5 +212,12 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.equal((foreign as S3ServiceException).name, 'AccessDenied', 'only the account itself');
     await control.send(new DeletePublicAccessBlockCommandControl({ AccountId: ownerId }));
     assert.equal(await code(put(b, publicRead)), 'OK');
+    // The operator's view: effective Block Public Access, ownership, and why a bucket is public.
+    const listed = JSON.parse(kuraCli(['bucket', 'list', '--json', '--data-dir', k.dataDir]).stdout) as { bucket: string; policyIsPublic: boolean; objectOwnership: string; blockPublicAccess: Record<string, boolean>; why: unknown[] }[];
+    const row = listed.find((r) => r.bucket === b)!;
+    assert.equal(row.policyIsPublic, true);
+    assert.equal(row.objectOwnership, 'BucketOwnerEnforced');
+    assert.equal(row.blockPublicAccess.blockPublicPolicy, false);
+    assert.ok(row.why.length > 0);
   });
 });
