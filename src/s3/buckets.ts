@@ -183,3 +183,20 @@ export const getBucketOwnershipControls: Handler<'GetBucketOwnershipControls'> =
   Rule: { ObjectOwnership: 'BucketOwnerEnforced' },
 });
 
+const OWNERSHIP_MODES = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
+
+/**
+ * Only BucketOwnerEnforced (ACLs disabled) exists until ACLs are implemented: the other
+ * modes would enable ACLs Kura cannot evaluate yet, so they are refused, not pretended.
+ */
+export const putBucketOwnershipControls: Handler<'PutBucketOwnershipControls'> = async (ctx) => {
+  const root = parseXml((await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8'), 'OwnershipControls', ['OwnershipControls.Rule']);
+  const rules = root.Rule;
+  const list = Array.isArray(rules) ? rules : [];
+  if (list.length !== 1) throw s3error('MalformedXML');
+  const mode = textOf(list[0] as Record<string, unknown>, 'ObjectOwnership');
+  if (mode === undefined || !OWNERSHIP_MODES.has(mode)) throw s3error('MalformedXML');
+  if (mode !== 'BucketOwnerEnforced') throw s3error('NotImplemented', `ObjectOwnership ${mode} (ACLs enabled) is not implemented yet`);
+  return emptyResult(200);
+};
+

@@ -55,7 +55,7 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   PutBucketEncryption: notYet('PutBucketEncryption'),
   DeleteBucketEncryption: notYet('DeleteBucketEncryption'),
   GetBucketOwnershipControls: buckets.getBucketOwnershipControls,
-  PutBucketOwnershipControls: notYet('PutBucketOwnershipControls'),
+  PutBucketOwnershipControls: buckets.putBucketOwnershipControls,
   DeleteBucketOwnershipControls: notYet('DeleteBucketOwnershipControls'),
   GetPublicAccessBlock: pab.getPublicAccessBlock,
   PutPublicAccessBlock: pab.putPublicAccessBlock,

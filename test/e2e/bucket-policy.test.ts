@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
-  ListObjectsV2Command, PutBucketPolicyCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
+  ListObjectsV2Command, PutBucketPolicyCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
@@ -219,5 +219,15 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.equal(row.objectOwnership, 'BucketOwnerEnforced');
     assert.equal(row.blockPublicAccess.blockPublicPolicy, false);
     assert.ok(row.why.length > 0);
+  });
+
+  it('reports BucketOwnerEnforced ownership and refuses ACL-enabling modes it cannot evaluate yet', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    const oc = await root.send(new GetBucketOwnershipControlsCommand({ Bucket: b }));
+    assert.equal(oc.OwnershipControls?.Rules?.[0]?.ObjectOwnership, 'BucketOwnerEnforced');
+    await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+    assert.equal(await code(root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }))), 'NotImplemented');
+    assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ACL: 'public-read' }))), 'AccessControlListNotSupported');
   });
 });
