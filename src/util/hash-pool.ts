@@ -3,8 +3,8 @@
  * requested checksum) and encrypted; MD5 alone runs at ~600 MiB/s on one core, so doing
  * both on the main thread caps uploads at a single core. The pool moves the hashing of
  * large bodies to worker threads, so it runs in parallel with encryption and I/O.
- * Each chunk is copied once into a transferred buffer; the caller waits when too many
- * bytes are in flight, so a slow worker slows the upload instead of growing memory.
+ * Chunks are copied once into 1 MiB batches that are transferred (not cloned); the caller
+ * waits when too many bytes are in flight, so a slow worker slows the upload instead of growing memory.
  */
 import { Worker } from 'node:worker_threads';
 import type { ChecksumAlgorithm } from './checksums.js';
@@ -21,6 +21,8 @@ export interface Digests {
   md5: Buffer | undefined;
   sums: Map<ChecksumAlgorithm, Buffer>;
 }
+
+const BATCH_BYTES = 1024 * 1024;
 
 /** Bytes a job may have sent but not yet had acknowledged. */
 const MAX_INFLIGHT = 8 * 1024 * 1024;
@@ -87,17 +89,36 @@ export class HashJob {
     private readonly forget: () => void,
   ) {}
 
-  /** Sends a chunk; resolves at once unless too many bytes are in flight. */
+  /** Bytes are copied into this batch and sent 1 MiB at a time (one message per MiB, not per chunk). */
+  private batch: Uint8Array | undefined;
+  private batchLen = 0;
+
+  private send(): void {
+    if (!this.batch || this.batchLen === 0) return;
+    const ab = this.batch.buffer.byteLength === this.batchLen ? this.batch.buffer : this.batch.buffer.slice(0, this.batchLen);
+    this.pending.inflight += this.batchLen;
+    this.worker.postMessage({ t: 'data', id: this.id, ab }, [ab as ArrayBuffer]);
+    this.batch = undefined;
+    this.batchLen = 0;
+  }
+
+  /** Takes a chunk; resolves at once unless too many bytes are in flight. */
   update(chunk: Buffer): Promise<void> | undefined {
-    const ab = new ArrayBuffer(chunk.length);
-    new Uint8Array(ab).set(chunk);
-    this.pending.inflight += chunk.length;
-    this.worker.postMessage({ t: 'data', id: this.id, ab }, [ab]);
+    let off = 0;
+    while (off < chunk.length) {
+      this.batch ??= new Uint8Array(BATCH_BYTES);
+      const n = Math.min(chunk.length - off, BATCH_BYTES - this.batchLen);
+      this.batch.set(chunk.subarray(off, off + n), this.batchLen);
+      this.batchLen += n;
+      off += n;
+      if (this.batchLen === BATCH_BYTES) this.send();
+    }
     if (this.pending.inflight <= MAX_INFLIGHT) return undefined;
     return new Promise((r) => this.pending.waiters.push(r));
   }
 
   digest(): Promise<Digests> {
+    this.send();
     return new Promise((resolve, reject) => {
       if (this.pending.failed) return reject(this.pending.failed);
       this.pending.resolve = resolve;
