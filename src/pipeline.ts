@@ -1,6 +1,6 @@
 /**
  * The one place the request steps are wired together:
- *   route → authenticate → authorize → handle → respond (+ access log line).
+ *   route → authenticate → authorize → handle → respond (+ a debug log line per request).
  * Every failure on the way becomes S3's XML error; nothing unknown reaches the caller.
  */
 import { performance } from 'node:perf_hooks';
@@ -124,7 +124,10 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     try {
       result = await handle(req, state);
     } catch (e) {
-      const err = toS3Error(e);
+      // A client that went away mid-body is not a server fault: nothing was stored, and the
+      // answer (which nobody will read) says so.
+      const gone = (req.body as { destroyed?: boolean; complete?: boolean }).destroyed === true && (req.body as { complete?: boolean }).complete === false;
+      const err = gone && !(e instanceof S3Error) ? s3error('IncompleteBody') : toS3Error(e);
       if (err.code === 'InternalError') log.error('internal error', { requestId: req.requestId, err: e instanceof Error ? e.stack : String(e) });
       result = errorResult(err, req, state.op);
     }

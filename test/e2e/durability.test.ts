@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { bucketName, cleanup, s3, startKura } from './harness.js';
+import { bucketName, cleanup, s3, sigv4Headers, startKura } from './harness.js';
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -77,6 +78,42 @@ describe('durability and encryption at rest (real process)', () => {
     } finally {
       await k.stop({ keep: true });
       cleanup(k.dataDir);
+    }
+  });
+
+  it('survives clients that send garbage, lie about lengths or vanish mid-upload, leaving nothing behind', async () => {
+    const k = await startKura();
+    try {
+      const c = s3(k);
+      const b = bucketName();
+      await c.send(new CreateBucketCommand({ Bucket: b }));
+      const url = new URL(k.endpoint);
+      const rawSend = (text: string): Promise<string> => new Promise((resolve) => {
+        const sock = net.connect(Number(url.port), url.hostname, () => sock.write(text));
+        let out = '';
+        sock.on('data', (d: Buffer) => (out += d.toString()));
+        sock.on('error', () => undefined);
+        setTimeout(() => {
+          sock.destroy();
+          resolve(out.split('\r\n')[0] ?? '');
+        }, 300);
+      });
+      assert.match(await rawSend('HELLO WORLD\r\n\r\n'), / 400 /);
+      assert.match(await rawSend(`PUT /${b}/k HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n`), / 400 /);
+      // A properly signed 64 MiB upload whose client vanishes after 8 MiB.
+      const headers = sigv4Headers(k, 'PUT', `/${b}/vanished`, { 'content-length': String(64 * 1024 * 1024) }, 'UNSIGNED-PAYLOAD');
+      const req = http.request({ host: url.hostname, port: url.port, path: `/${b}/vanished`, method: 'PUT', headers });
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(8 * 1024 * 1024));
+      await new Promise((r) => setTimeout(r, 200));
+      req.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      const list = await c.send(new ListObjectsV2Command({ Bucket: b }));
+      assert.equal(list.KeyCount, 0);
+      assert.equal(walk(join(k.dataDir, 'blobs')).length, 0, 'no partial blob left');
+      assert.ok(!/internal error/.test(k.stderr()), 'a vanished client is not logged as a server fault');
+    } finally {
+      await k.stop();
     }
   });
 });
