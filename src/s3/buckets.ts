@@ -5,7 +5,9 @@ import { escapeXml, parseXml, S3_XMLNS, textOf } from '../http/xml.js';
 import type { S3Result } from '../http/request.js';
 import { StorageConflict, type VersioningState } from '../storage/ports.js';
 import { emptyResult, readSmallBody, xmlResult } from './common.js';
-import type { Handler, Services } from './context.js';
+import type { AuthorizedRequest, Handler, Services } from './context.js';
+import { loadForRead } from './objects.js';
+import { checkAclHeadersDisabled } from './sse-request.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
 import { ALL_BLOCKED } from '../authz/bpa/settings.js';
 
@@ -146,31 +148,24 @@ async function ownerOnlyAcl(svc: Services, accountId: string): Promise<S3Result>
 export const getBucketAcl: Handler<'GetBucketAcl'> = async (ctx, svc) => ownerOnlyAcl(svc, ctx.bucket!.accountId);
 
 /** Under BucketOwnerEnforced only the owner-only ACLs are accepted (S3's behaviour with ACLs disabled). */
+async function refuseAclChange(ctx: AuthorizedRequest<'PutBucketAcl' | 'PutObjectAcl'>): Promise<void> {
+  checkAclHeadersDisabled(ctx.req);
+  if ((await readSmallBody(ctx.body(), 64 * 1024)).length > 0) throw s3error('AccessControlListNotSupported');
+}
+
 export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
-  const acl = header(ctx.req, 'x-amz-acl');
-  const grants = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-grant-'));
-  const body = await readSmallBody(ctx.body(), 64 * 1024);
-  if (grants || body.length > 0 || (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control')) {
-    throw s3error('AccessControlListNotSupported');
-  }
+  await refuseAclChange(ctx);
   return emptyResult(200);
 };
 
 export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx, svc) => {
-  const v = await svc.meta.getObjectVersion(ctx.op.bucket, ctx.op.key, ctx.req.query.get('versionId'));
-  if (!v || v.isDeleteMarker) throw s3error('NoSuchKey', undefined, { Key: ctx.op.key });
+  await loadForRead(ctx, svc);
   return ownerOnlyAcl(svc, ctx.bucket!.accountId);
 };
 
 export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx, svc) => {
-  const v = await svc.meta.getObjectVersion(ctx.op.bucket, ctx.op.key, ctx.req.query.get('versionId'));
-  if (!v || v.isDeleteMarker) throw s3error('NoSuchKey', undefined, { Key: ctx.op.key });
-  const acl = header(ctx.req, 'x-amz-acl');
-  const grants = Object.keys(ctx.req.headers).some((h) => h.startsWith('x-amz-grant-'));
-  const body = await readSmallBody(ctx.body(), 64 * 1024);
-  if (grants || body.length > 0 || (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control')) {
-    throw s3error('AccessControlListNotSupported');
-  }
+  await loadForRead(ctx, svc);
+  await refuseAclChange(ctx);
   return emptyResult(200);
 };
 
