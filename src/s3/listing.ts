@@ -508,8 +508,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx,
     uploads.push({
       Key: p.enc(u.key),
       UploadId: u.uploadId,
-      // The store keeps no separate initiator (as in ListParts): the upload's owner stands in.
-      Initiator: ownerXml(u.ownerAccountId, await account(u.ownerAccountId)),
+      Initiator: ownerXml(u.initiatorAccountId ?? u.ownerAccountId, await account(u.initiatorAccountId ?? u.ownerAccountId)),
       Owner: owner,
       StorageClass: storageClassOf(u.meta),
       Initiated: listDate(u.initiated),

@@ -106,6 +106,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
     initiated: svc.clock.now().toISOString(),
     // BucketOwnerEnforced: whoever uploads, the bucket owner owns the object.
     ownerAccountId: bucket!.accountId,
+    ...(ctx.principal.kind === 'account-root' ? { initiatorAccountId: ctx.principal.accountId } : {}),
     meta,
     tags,
     checksumAlgorithm: algorithm,
@@ -411,8 +412,10 @@ export const listParts: Handler<'ListParts'> = async (ctx, svc) => {
   const marker = intParam(req, 'part-number-marker', 0, 0, MAX_PART_NUMBER);
   const page = await svc.meta.listParts(upload.uploadId, { afterPartNumber: marker, limit: maxParts });
   const owner = await svc.meta.getAccount(upload.ownerAccountId);
-  // The store keeps no separate initiator; under BucketOwnerEnforced the owner stands in for it.
+  const initiatorId = upload.initiatorAccountId ?? upload.ownerAccountId;
+  const initiator = initiatorId === upload.ownerAccountId ? owner : await svc.meta.getAccount(initiatorId);
   const who = { ID: owner?.canonicalId ?? upload.ownerAccountId, DisplayName: owner?.name };
+  const started = { ID: initiator?.canonicalId ?? initiatorId, DisplayName: initiator?.name };
   const alg = upload.checksumAlgorithm;
   const last = page.items[page.items.length - 1];
   return xmlResult('ListPartsResult', {
@@ -430,7 +433,7 @@ export const listParts: Handler<'ListParts'> = async (ctx, svc) => {
       Size: p.size,
       ...(alg && p.checksum !== null ? { [`Checksum${alg}`]: p.checksum } : {}),
     })),
-    Initiator: who,
+    Initiator: started,
     Owner: who,
     StorageClass: upload.meta.storageClass ?? 'STANDARD',
     ChecksumAlgorithm: alg ?? undefined,

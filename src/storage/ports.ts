@@ -134,6 +134,8 @@ export interface UploadRecord {
   tags: Record<string, string>;
   checksumAlgorithm: ChecksumAlgorithmName | null;
   checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null;
+  /** Account whose principal started the upload (ListParts/ListMultipartUploads Initiator); absent for anonymous. */
+  initiatorAccountId?: string;
 }
 
 export interface PartRecord {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
-  ListObjectsV2Command, PutBucketPolicyCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
+  ListObjectsV2Command, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
@@ -34,7 +34,7 @@ function anon(url: string): Promise<{ status: number; body: string }> {
 
 describe('bucket policies through real clients (AWS bucket-policy examples)', () => {
   let k: RunningKura;
-  let other: Credentials & { accountId: string };
+  let other: Credentials & { accountId: string; canonicalUserId: string };
   let root: S3Client;
   let them: S3Client;
   let ownerId: string;
@@ -42,7 +42,7 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
   before(async () => {
     k = await startKura({ https: true });
     const r = kuraCli(['account', 'create', '--name', 'partner', '--json', '--data-dir', k.dataDir]);
-    other = JSON.parse(r.stdout) as Credentials & { accountId: string };
+    other = JSON.parse(r.stdout) as Credentials & { accountId: string; canonicalUserId: string };
     ownerId = (JSON.parse(kuraCli(['account', 'list', '--json', '--data-dir', k.dataDir]).stdout) as { accountId: string; name: string }[]).find((a) => a.name === 'root')!.accountId;
     root = s3(k);
     them = s3(k, other);
@@ -71,6 +71,12 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
       { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringEquals: { 's3:prefix': 'shared/' } } },
     ]);
     assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'shared/new', Body: 'x' }))), 'OK');
+    // A multipart upload started by the partner names it as Initiator; the bucket owner owns it.
+    const mpu = await them.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'shared/mp' }));
+    const uploads = await root.send(new ListMultipartUploadsCommand({ Bucket: b }));
+    const u = uploads.Uploads?.find((x) => x.UploadId === mpu.UploadId);
+    assert.equal(u?.Initiator?.ID, other.canonicalUserId);
+    assert.notEqual(u?.Owner?.ID, other.canonicalUserId);
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'shared/' }))), 'OK');
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b }))), 'AccessDenied');
     // ListBucket only under a prefix condition does not cover the lookup: still 403.

@@ -175,13 +175,14 @@ function toUpload(r: UploadRow): UploadRecord {
     uploadId: r.upload_id, bucket: r.bucket, key: r.key, initiated: r.initiated,
     ownerAccountId: doc.ownerAccountId, meta: doc.meta, tags: doc.tags,
     checksumAlgorithm: doc.checksumAlgorithm, checksumType: doc.checksumType,
+    ...(doc.initiatorAccountId !== undefined ? { initiatorAccountId: doc.initiatorAccountId } : {}),
   };
 }
 
 function uploadDoc(u: UploadRecord): string {
   const doc: UploadDoc = {
     ownerAccountId: u.ownerAccountId, meta: u.meta, tags: u.tags,
-    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType,
+    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType, initiatorAccountId: u.initiatorAccountId,
   };
   return JSON.stringify(doc);
 }
