@@ -48,7 +48,16 @@ function toS3Request(req: IncomingMessage, clock: Clock): S3Request {
 const DRAIN_LIMIT = 1024 * 1024;
 
 async function writeResult(res: ServerResponse, req: S3Request, result: S3Result): Promise<void> {
-  res.statusCode = result.status;
+  // Headers go out in one writeHead with a flat list: cheaper than a setHeader per header,
+  // which showed up in small-request profiles.
+  const flat: string[] = ['x-amz-request-id', req.requestId, 'x-amz-id-2', req.hostId, 'Server', 'Kura'];
+  let hasLength = false;
+  for (const [k, v] of Object.entries(result.headers)) {
+    if (v === undefined) continue;
+    if (!hasLength && k.length === 14 && k.toLowerCase() === 'content-length') hasLength = true;
+    if (Array.isArray(v)) for (const item of v as readonly string[]) flat.push(k, item);
+    else flat.push(k, String(v));
+  }
   const incoming = req.body as IncomingMessage;
   if (!incoming.complete) {
     // An early answer (an error, or a handler that needed no body): node drains what is left
@@ -56,26 +65,23 @@ async function writeResult(res: ServerResponse, req: S3Request, result: S3Result
     // connection ends here rather than let it reuse a socket we are about to drop.
     incoming.unpipe();
     const len = Number(incoming.headers['content-length'] ?? NaN);
-    if (!(len <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
-  }
-  res.setHeader('x-amz-request-id', req.requestId);
-  res.setHeader('x-amz-id-2', req.hostId);
-  res.setHeader('Server', 'Kura');
-  for (const [k, v] of Object.entries(result.headers)) {
-    if (v !== undefined) res.setHeader(k, v as string | number | string[]);
+    if (!(len <= DRAIN_LIMIT)) flat.push('Connection', 'close');
   }
   const body = result.body;
   if (body === undefined || req.method === 'HEAD') {
     if (body instanceof Readable) body.destroy();
-    if (!res.hasHeader('content-length') && req.method !== 'HEAD') res.setHeader('Content-Length', 0);
+    if (!hasLength && req.method !== 'HEAD') flat.push('Content-Length', '0');
+    res.writeHead(result.status, flat);
     res.end();
     return;
   }
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    if (!res.hasHeader('content-length')) res.setHeader('Content-Length', Buffer.byteLength(body));
+    if (!hasLength) flat.push('Content-Length', String(Buffer.byteLength(body)));
+    res.writeHead(result.status, flat);
     res.end(body);
     return;
   }
+  res.writeHead(result.status, flat);
   // A stream that fails midway (e.g. an integrity error while decrypting) must not look
   // like a complete response: destroying the socket makes the client see a short read.
   try {
