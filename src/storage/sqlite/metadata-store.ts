@@ -513,10 +513,28 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  /**
+   * Bucket records, read on every request, are cached (existing buckets only). Every write
+   * that changes one goes through this store and drops its entry, inside the transaction and
+   * again after the commit; other processes (the admin CLI) never change buckets.
+   */
+  private readonly bucketCache = new Map<string, BucketRecord>();
+
+  private forgetBucket<T>(name: string, p: Promise<T>): Promise<T> {
+    this.bucketCache.delete(name);
+    return p.finally(() => this.bucketCache.delete(name));
+  }
+
   getBucket(name: string): Promise<BucketRecord | undefined> {
+    const hit = this.bucketCache.get(name);
+    if (hit) return Promise.resolve({ ...hit });
     return this.read(() => {
       const r = this.s.bucket.get(name);
-      return r && toBucket(r);
+      if (!r) return undefined;
+      const b = toBucket(r);
+      if (this.bucketCache.size >= 10_000) this.bucketCache.clear();
+      this.bucketCache.set(name, b);
+      return { ...b };
     });
   }
 
@@ -526,20 +544,22 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   deleteBucket(name: string): Promise<void> {
-    return this.write(() => {
+    return this.forgetBucket(name, this.write(() => {
+      this.bucketCache.delete(name);
       this.requireBucket(name);
       if (this.s.anyVersion.get(name) !== undefined || this.s.anyUpload.get(name) !== undefined) {
         throw new StorageConflict('bucket-not-empty');
       }
       this.s.deleteConfigs.run(name);
       this.s.deleteBucket.run(name);
-    });
+    }));
   }
 
   setVersioning(name: string, state: VersioningState): Promise<void> {
-    return this.write(() => {
+    return this.forgetBucket(name, this.write(() => {
+      this.bucketCache.delete(name);
       if (this.s.setVersioning.run(state, name).changes === 0) throw new StorageConflict('no-such-bucket');
-    });
+    }));
   }
 
   getBucketConfig(name: string, kind: BucketConfigKind): Promise<string | undefined> {
