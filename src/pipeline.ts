@@ -18,7 +18,7 @@ import { HANDLERS } from './s3/registry.js';
 import { corsHeadersFor } from './s3/cors.js';
 import { validateBucketName, validateKey } from './s3/names.js';
 import type { Principal } from './auth/principal.js';
-import type { BucketRecord } from './storage/ports.js';
+import type { BucketRecord, ObjectVersion } from './storage/ports.js';
 
 const POLICY_OPS: ReadonlySet<string> = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy']);
 const TAGGING_OPS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
@@ -84,7 +84,8 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
 
     expectedOwners(req, op, bucket);
     const checks = requiredChecks(op, req);
-    const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op) });
+    const versions = new Map<string, ObjectVersion | undefined>();
+    const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op), versions });
     if (decision.effect !== 'Allow') {
       log.debug('access denied', { requestId: req.requestId, operation: op.kind, trace: decision.trace });
       throw accessDenied(decision, principal, bucket?.accountId);
@@ -103,6 +104,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       auth,
       decision,
       bucket,
+      versions,
       body: () => getBody().stream,
       trailers: () => getBody().trailers(),
       get contentLength() {

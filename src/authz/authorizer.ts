@@ -11,7 +11,7 @@ import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
 import type { ContextValue } from '../iam/policy/request.js';
-import type { BucketRecord, MetadataStore } from '../storage/ports.js';
+import type { BucketRecord, MetadataStore, ObjectVersion } from '../storage/ports.js';
 import { parseCopySource, type Check } from './actions.js';
 import { BucketPolicies } from './bucket-policies.js';
 import { decide } from './decide.js';
@@ -27,7 +27,12 @@ export interface AuthorizeInput {
   known?: readonly (BucketRecord | undefined)[];
   /** Tags the request sets on an object (x-amz-tagging), for s3:RequestObjectTag/*. */
   requestObjectTags?: Record<string, string>;
+  /** Per-request memo of object lookups, shared with the handler so an object is read once. */
+  versions?: Map<string, ObjectVersion | undefined>;
 }
+
+/** Key of the per-request object-lookup memo. */
+export const versionMemoKey = (bucket: string, key: string, versionId: string | undefined): string => `${bucket}\u0000${key}\u0000${versionId ?? ''}`;
 
 export class Authorizer {
   readonly policies: BucketPolicies;
@@ -70,17 +75,29 @@ export class Authorizer {
       resourceAccount: undefined,
       ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
     });
+    // The resource account is per check (a copy source may belong to another account); the
+    // first check's goes into the shared context, others get a copy.
+    const firstOwner = input.checks[0]?.bucket === undefined ? undefined : owners.get(input.checks[0].bucket);
+    if (firstOwner !== undefined) {
+      base.set('aws:resourceaccount', firstOwner);
+      base.set('s3:resourceaccount', firstOwner);
+    }
     const perCheck = new Map<Check, ReadonlyMap<string, ContextValue>>();
     for (const c of input.checks) {
       let ctx: Map<string, ContextValue> = base;
       const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
-      if (owner !== undefined) {
+      if (owner !== firstOwner) {
         ctx = new Map(base);
-        ctx.set('aws:resourceaccount', owner);
-        ctx.set('s3:resourceaccount', owner);
+        if (owner === undefined) {
+          ctx.delete('aws:resourceaccount');
+          ctx.delete('s3:resourceaccount');
+        } else {
+          ctx.set('aws:resourceaccount', owner);
+          ctx.set('s3:resourceaccount', owner);
+        }
       }
       if (c.bucket !== undefined && tagPolicies.has(c.bucket) && c.resource.includes('/')) {
-        const tags = await this.objectTags(input.req, c);
+        const tags = await this.objectTags(input.req, c, input.versions);
         if (tags) ctx = withExistingObjectTags(ctx, tags);
       }
       perCheck.set(c, ctx);
@@ -96,7 +113,7 @@ export class Authorizer {
   }
 
   /** Tags of the object a check names (the copy source's own version for a source check). */
-  private async objectTags(req: S3Request, c: Check): Promise<Record<string, string> | undefined> {
+  private async objectTags(req: S3Request, c: Check, memo: Map<string, ObjectVersion | undefined> | undefined): Promise<Record<string, string> | undefined> {
     const key = c.resource.slice(c.resource.indexOf('/') + 1);
     let versionId = req.query.get('versionId');
     const copy = header(req, 'x-amz-copy-source');
@@ -104,7 +121,9 @@ export class Authorizer {
       const src = parseCopySource(copy);
       if (src.bucket === c.bucket && src.key === key) versionId = src.versionId;
     }
-    const v = await this.meta.getObjectVersion(c.bucket!, key, versionId);
+    const mk = versionMemoKey(c.bucket!, key, versionId);
+    const v = memo?.has(mk) ? memo.get(mk) : await this.meta.getObjectVersion(c.bucket!, key, versionId);
+    memo?.set(mk, v);
     return v && !v.isDeleteMarker ? v.tags : undefined;
   }
 }

@@ -48,6 +48,8 @@ export interface AuthorizedRequest<K extends OperationKind = OperationKind> {
   body(): Readable;
   /** Trailing headers of an aws-chunked body, available once body() has ended. */
   trailers(): ReadonlyMap<string, string>;
+  /** Object lookups already made while authorizing this request (see Authorizer). */
+  readonly versions: Map<string, import('../storage/ports.js').ObjectVersion | undefined>;
   /** Decoded body length when known up front (Content-Length or x-amz-decoded-content-length). */
   readonly contentLength: number | undefined;
 }

@@ -1,6 +1,7 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, GetObjectAttributes. */
 import { s3error } from '../errors/s3-errors.js';
 import { bucketArn } from '../authz/actions.js';
+import { versionMemoKey } from '../authz/authorizer.js';
 import { header, type S3Result } from '../http/request.js';
 import type { InlineBlob, ObjectMeta, ObjectVersion } from '../storage/ports.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksums.js';
@@ -102,7 +103,9 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
 export async function loadForRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObject' | 'GetObjectAttributes' | 'GetObjectTagging' | 'PutObjectTagging' | 'DeleteObjectTagging' | 'GetObjectAcl' | 'PutObjectAcl'>, svc: Services): Promise<ObjectVersion> {
   const { req, op, bucket } = ctx;
   const versionId = parseVersionIdParam(req.query.get('versionId'));
-  const v = await svc.meta.getObjectVersion(op.bucket, op.key, versionId);
+  // Authorization may already have read this object (a policy on its tags): read it once.
+  const mk = versionMemoKey(op.bucket, op.key, versionId);
+  const v = ctx.versions?.has(mk) ? ctx.versions.get(mk) : await svc.meta.getObjectVersion(op.bucket, op.key, versionId);
   if (!v) {
     // S3 says "no such key" only to callers who may list the bucket; others learn nothing.
     const list = await svc.authorizer.authorize({
