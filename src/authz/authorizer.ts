@@ -56,7 +56,9 @@ export class Authorizer {
         else if (c.action !== 's3:CreateBucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
         else continue;
       }
-      const p = await this.policies.get(c.bucket);
+      // Cached policies are read without a turn of the event loop (the hot path of every request).
+      const cached = this.policies.peek(c.bucket);
+      const p = cached === undefined ? await this.policies.get(c.bucket) : cached ?? undefined;
       if (p) {
         policies.set(c.bucket, p.compiled);
         if (p.usesObjectTags) tagPolicies.add(c.bucket);

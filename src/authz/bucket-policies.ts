@@ -30,6 +30,11 @@ export class BucketPolicies {
 
   constructor(private readonly meta: MetadataStore) {}
 
+  /** Synchronous cache lookup: the policy, null when the bucket has none, undefined when not cached. */
+  peek(bucket: string): LoadedPolicy | null | undefined {
+    return this.cache.get(bucket);
+  }
+
   /** The bucket's compiled policy, or undefined when it has none. */
   async get(bucket: string): Promise<LoadedPolicy | undefined> {
     const hit = this.cache.get(bucket);
