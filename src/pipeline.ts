@@ -12,7 +12,7 @@ import { S3Error, s3error, toS3Error } from './errors/s3-errors.js';
 import { resolveTarget } from './http/addressing.js';
 import { header, type S3Request, type S3Result } from './http/request.js';
 import { toXml } from './http/xml.js';
-import { parseControlOperation, parseOperation, type Operation } from './operations/operations.js';
+import { parseControlOperation, parseOperation, type Operation, type OperationKind, type OperationOf } from './operations/operations.js';
 import { mintAuthorized, type Services } from './s3/context.js';
 import { HANDLERS } from './s3/registry.js';
 import { corsHeadersFor } from './s3/cors.js';
@@ -99,7 +99,8 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     const getBody = (): VerifiedBody => (body ??= verifiedBody(req, auth));
     const ctx = mintAuthorized({
       req,
-      op,
+      // Operation's kinds are grouped per level; OperationOf distributes them one by one.
+      op: op as OperationOf<OperationKind>,
       principal,
       auth,
       decision,
@@ -110,7 +111,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       get contentLength() {
         return getBody().length;
       },
-    } as never);
+    });
     const handler = HANDLERS[op.kind] as (c: typeof ctx, s: Services) => Promise<S3Result>;
     const result = await handler(ctx, deps);
     if (bucket && header(req, 'origin') !== undefined) {
