@@ -156,22 +156,23 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
     m.set('s3:requestobjecttagkeys', keys);
   }
 
+  const signed = (version: string, form: 'header' | 'query', ageMs: number): void => {
+    set(m, 's3:signatureversion', version);
+    set(m, 's3:authtype', form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');
+    set(m, 's3:signatureage', String(Math.max(0, Math.round(ageMs))));
+  };
   switch (auth.kind) {
     case 'anonymous':
       break;
     case 'sigv4':
-      set(m, 's3:signatureversion', 'AWS4-HMAC-SHA256');
-      set(m, 's3:authtype', auth.v4.form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');
-      set(m, 's3:signatureage', String(Math.max(0, Math.round(auth.v4.signatureAgeMs))));
+      signed('AWS4-HMAC-SHA256', auth.v4.form, auth.v4.signatureAgeMs);
+      break;
+    case 'sigv2':
+      signed('AWS', auth.v2.form, auth.v2.signatureAgeMs);
       break;
     case 'post-form':
       set(m, 's3:signatureversion', auth.version === 'v4' ? 'AWS4-HMAC-SHA256' : 'AWS');
       set(m, 's3:authtype', 'POST');
-      break;
-    case 'sigv2':
-      set(m, 's3:signatureversion', 'AWS');
-      set(m, 's3:authtype', auth.v2.form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');
-      set(m, 's3:signatureage', String(Math.max(0, Math.round(auth.v2.signatureAgeMs))));
       break;
   }
   if (req.tls) {

@@ -7,6 +7,7 @@ import {
   ListObjectsV2Command, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   DeletePublicAccessBlockCommand as DeletePublicAccessBlockCommandControl, GetPublicAccessBlockCommand as GetPublicAccessBlockCommandControl,
   PutPublicAccessBlockCommand as PutPublicAccessBlockCommandControl, S3ControlClient,
@@ -235,5 +236,19 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
     assert.equal(await code(root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }))), 'NotImplemented');
     assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ACL: 'public-read' }))), 'AccessControlListNotSupported');
+  });
+
+  it('tells presigned URLs from header-signed requests (s3:authType, s3:signatureversion)', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'doc' }));
+    await put(b, [
+      { Sid: 'NoPresigned', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 's3:authType': 'REST-QUERY-STRING' } } },
+      { Sid: 'SigV4Only', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringNotEquals: { 's3:signatureversion': 'AWS4-HMAC-SHA256' } } },
+    ]);
+    assert.equal(await code(root.send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK');
+    const url = await getSignedUrl(root, new GetObjectCommand({ Bucket: b, Key: 'doc' }), { expiresIn: 60 });
+    assert.equal((await anon(url)).status, 403, 'presigned GET denied by s3:authType');
+    assert.equal((await anon(`${k.endpoint}/${b}/doc`)).status, 403, 'anonymous has no signature version: denied');
   });
 });
