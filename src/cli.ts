@@ -9,9 +9,9 @@ import { ConfigError, loadConfig, type ConfigFlags } from './config/config.js';
 import { openDataDir, StartupError } from './data-dir.js';
 import { startKura } from './main.js';
 import { addPolicyCommands } from './cli-policy.js';
-import { effectivePublicAccessBlock } from './authz/bpa/settings.js';
+import { BucketAccessCache } from './authz/bucket-access.js';
+import { isPublicAcl } from './authz/acl/acl.js';
 import { isPublicPolicy } from './iam/policy/is-public.js';
-import { parsePolicy } from './iam/policy/parse.js';
 
 const EXIT_USAGE = 2;
 
@@ -139,16 +139,27 @@ export function buildCli(): Command {
     .action(async (o: { json?: boolean } & ConfigFlags) => {
       await withDataDir(o, async ({ meta }) => {
         const rows = [];
+        const cache = new BucketAccessCache(meta);
         for (const b of await meta.listBuckets()) {
-          const bpa = await effectivePublicAccessBlock(meta, b.name);
-          const text = await meta.getBucketConfig(b.name, 'policy');
-          const parsed = text === undefined ? undefined : parsePolicy(text);
-          const pub = parsed && 'ast' in parsed ? isPublicPolicy(parsed.ast, { kind: 'bucket' }) : undefined;
-          rows.push({ bucket: b.name, owner: b.accountId, region: b.region, versioning: b.versioning, objectOwnership: 'BucketOwnerEnforced', blockPublicAccess: bpa, policyIsPublic: pub?.public ?? false, why: pub?.reasons ?? [] });
+          const a = await cache.get(b.name);
+          const bpa = a.publicAccessBlock;
+          const pub = a.policy ? isPublicPolicy(a.policy.ast, { kind: 'bucket' }) : undefined;
+          const aclPublic = a.acl !== undefined && isPublicAcl(a.acl);
+          // Public in effect: what Block Public Access and the ownership mode leave standing.
+          const because: string[] = [];
+          if (pub?.public && !bpa.restrictPublicBuckets) because.push(...pub.reasons.map((w) => `policy statement ${w.statement}: ${w.why}`));
+          if (aclPublic && a.aclsEnabled && !bpa.ignorePublicAcls) because.push('bucket ACL grants AllUsers or AuthenticatedUsers');
+          rows.push({
+            bucket: b.name, owner: b.accountId, region: b.region, versioning: b.versioning,
+            objectOwnership: a.ownershipConfigured ? a.ownership : `${a.ownership} (no ownership controls)`,
+            blockPublicAccess: bpa, policyIsPublic: pub?.public ?? false, why: pub?.reasons ?? [], aclIsPublic: aclPublic,
+            public: because.length > 0, publicBecause: because,
+          });
         }
         out(!!o.json, rows, rows.map((r) => {
           const flags = Object.entries(r.blockPublicAccess).filter(([, v]) => v).map(([k]) => k).join(',') || 'none';
-          return `${r.bucket}  owner ${r.owner}  ${r.objectOwnership}  BPA ${flags}  ${r.policyIsPublic ? `PUBLIC (${r.why.map((w) => `statement ${w.statement}: ${w.why}`).join('; ')})` : 'not public'}`;
+          const blocked = !r.public && (r.policyIsPublic || r.aclIsPublic) ? 'not public (public grants blocked by Block Public Access or ownership)' : 'not public';
+          return `${r.bucket}  owner ${r.owner}  ${r.objectOwnership}  BPA ${flags}  ${r.public ? `PUBLIC (${r.publicBecause.join('; ')})` : blocked}`;
         }).join('\n'));
       });
     });

@@ -6,8 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { authenticate, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
 import { requiredChecks } from './authz/actions.js';
-import { accessDenied } from './authz/authorizer.js';
+import { accessDenied, versionMemoKey, type Authorizer, type AuthorizeInput } from './authz/authorizer.js';
+import { bucketArn } from './authz/actions.js';
 import { parseTaggingHeader } from './s3/tags.js';
+import { parseVersionIdParam } from './s3/versions.js';
 import { S3Error, s3error, toS3Error } from './errors/s3-errors.js';
 import { resolveTarget } from './http/addressing.js';
 import { header, type S3Request, type S3Result } from './http/request.js';
@@ -88,6 +90,9 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op), versions });
     if (decision.effect !== 'Allow') {
       log.debug('access denied', { requestId: req.requestId, operation: op.kind, trace: decision.trace });
+      if (decision.effect === 'ImplicitDeny' && bucket && (op.kind === 'GetObject' || op.kind === 'HeadObject')) {
+        await answerMissingObject(deps, req, principal, auth, bucket, op.key, versions);
+      }
       throw accessDenied(decision, principal, bucket?.accountId);
     }
     // Only the bucket owner's account may manage a bucket policy; others get 405 even when allowed.
@@ -143,4 +148,28 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     });
     return result;
   };
+}
+
+/**
+ * S3's rule for reads of objects that do not exist (GetObject API reference): a caller who
+ * may list the bucket learns 404 NoSuchKey even without s3:GetObject (e.g. a bucket ACL
+ * READ grant, or a policy granting ListBucket alone); anyone else gets the 403. Returns
+ * when the 403 stands.
+ */
+async function answerMissingObject(
+  deps: { authorizer: Authorizer; meta: Services['meta'] }, req: S3Request, principal: Principal, auth: AuthorizeInput['auth'],
+  bucket: BucketRecord, key: string, versions: Map<string, ObjectVersion | undefined>,
+): Promise<void> {
+  let raw: string | undefined;
+  try {
+    raw = parseVersionIdParam(req.query.get('versionId'));
+  } catch {
+    return;
+  }
+  const mk = versionMemoKey(bucket.name, key, raw);
+  const v = versions.has(mk) ? versions.get(mk) : await deps.meta.getObjectVersion(bucket.name, key, raw);
+  if (v) return;
+  const list = await deps.authorizer.authorize({ req, principal, auth, known: [bucket], checks: [{ action: 's3:ListBucket', resource: bucketArn(bucket.name), bucket: bucket.name }] });
+  if (list.effect !== 'Allow') return;
+  throw raw !== undefined ? s3error('NoSuchVersion', undefined, { Key: key, VersionId: raw }) : s3error('NoSuchKey', undefined, { Key: key });
 }

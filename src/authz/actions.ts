@@ -15,6 +15,12 @@ export interface Check {
   resource: string;
   /** The bucket that owns the resource; undefined for service-level actions. */
   bucket: string | undefined;
+  /**
+   * The resource is created by this very request: the bucket of CreateBucket's extra checks
+   * (its ACL, its ownership controls), the object of a write's ACL and tagging checks. The
+   * authority for these is the account that will own the new resource.
+   */
+  creates?: 'bucket' | 'object';
 }
 
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
@@ -41,12 +47,12 @@ function hasAclHeaders(req: S3Request): boolean {
 const putLike: CheckFn = (op, req) => {
   const checks = objectAction('s3:PutObject')(op, req);
   const obj = checks[0]!;
-  if (hasAclHeaders(req)) checks.push({ ...obj, action: 's3:PutObjectAcl' });
-  if (header(req, 'x-amz-tagging') !== undefined) checks.push({ ...obj, action: 's3:PutObjectTagging' });
+  if (hasAclHeaders(req)) checks.push({ ...obj, action: 's3:PutObjectAcl', creates: 'object' });
+  if (header(req, 'x-amz-tagging') !== undefined) checks.push({ ...obj, action: 's3:PutObjectTagging', creates: 'object' });
   if (header(req, 'x-amz-object-lock-mode') !== undefined || header(req, 'x-amz-object-lock-retain-until-date') !== undefined) {
-    checks.push({ ...obj, action: 's3:PutObjectRetention' });
+    checks.push({ ...obj, action: 's3:PutObjectRetention', creates: 'object' });
   }
-  if (header(req, 'x-amz-object-lock-legal-hold') !== undefined) checks.push({ ...obj, action: 's3:PutObjectLegalHold' });
+  if (header(req, 'x-amz-object-lock-legal-hold') !== undefined) checks.push({ ...obj, action: 's3:PutObjectLegalHold', creates: 'object' });
   return checks;
 };
 
@@ -109,7 +115,7 @@ export const ACTIONS = {
   // DeletePublicAccessBlock (account) is governed by the Put permission, as in the SAR.
   DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
   CreateBucket: (op, req) => {
-    const checks = bucketAction('s3:CreateBucket')(op, req);
+    const checks: Check[] = bucketAction('s3:CreateBucket')(op, req).map((c) => ({ ...c, creates: 'bucket' as const }));
     const b = checks[0]!;
     if (hasAclHeaders(req)) checks.push({ ...b, action: 's3:PutBucketAcl' });
     if (header(req, 'x-amz-object-ownership') !== undefined) checks.push({ ...b, action: 's3:PutBucketOwnershipControls' });

@@ -1,7 +1,8 @@
 /**
  * The single authorization step, with its I/O: gathers what the pure decide() needs —
  * bucket owners, compiled bucket policies, the request context, stored object tags when a
- * policy reads them — and returns the Decision. The pipeline calls it once per request;
+ * policy reads them, and with ACLs enabled the ACLs and object owners — and returns the
+ * Decision. The pipeline calls it once per request;
  * handlers that authorize per item (DeleteObjects keys, the 404-vs-403 rule, POST form
  * uploads) call the same method, so there is one decision procedure.
  */
@@ -13,8 +14,10 @@ import type { CompiledPolicy } from '../iam/policy/compile.js';
 import type { ContextValue } from '../iam/policy/request.js';
 import type { BucketRecord, MetadataStore, ObjectVersion } from '../storage/ports.js';
 import { parseCopySource, type Check } from './actions.js';
-import { BucketPolicies } from './bucket-policies.js';
-import { decide } from './decide.js';
+import { BucketAccessCache, type BucketAccess } from './bucket-access.js';
+import { decide, type CheckAcl } from './decide.js';
+import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.js';
+import { objectOwnerOf } from './ownership.js';
 import type { Decision } from './decision.js';
 import { buildRequestContext, withExistingObjectTags } from './request-context.js';
 
@@ -31,14 +34,16 @@ export interface AuthorizeInput {
   versions?: Map<string, ObjectVersion | undefined>;
 }
 
+const bucketArnLength = (bucket: string): number => 'arn:aws:s3:::'.length + bucket.length;
+
 /** Key of the per-request object-lookup memo. */
 export const versionMemoKey = (bucket: string, key: string, versionId: string | undefined): string => `${bucket}\u0000${key}\u0000${versionId ?? ''}`;
 
 export class Authorizer {
-  readonly policies: BucketPolicies;
+  readonly access: BucketAccessCache;
 
   constructor(private readonly meta: MetadataStore, private readonly region: string) {
-    this.policies = new BucketPolicies(meta);
+    this.access = new BucketAccessCache(meta);
   }
 
   /** Decides the checks. A bucket named by a check that does not exist → NoSuchBucket (except CreateBucket's). */
@@ -47,27 +52,32 @@ export class Authorizer {
     const policies = new Map<string, CompiledPolicy>();
     const tagPolicies = new Set<string>();
     const restricted = new Set<string>();
+    const aclBuckets = new Map<string, BucketAccess>();
+    const seen = new Set<string>();
     for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
     for (const c of input.checks) {
-      if (c.bucket === undefined || policies.has(c.bucket)) continue;
+      if (c.bucket === undefined || seen.has(c.bucket)) continue;
+      seen.add(c.bucket);
       if (!owners.has(c.bucket)) {
         const b = await this.meta.getBucket(c.bucket);
         if (b) owners.set(b.name, b.accountId);
-        else if (c.action !== 's3:CreateBucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
+        else if (c.creates !== 'bucket') throw s3error('NoSuchBucket', undefined, { BucketName: c.bucket });
         else continue;
       }
-      // Cached policies are read without a turn of the event loop (the hot path of every request).
-      const cached = this.policies.peek(c.bucket);
-      const p = cached === undefined ? await this.policies.get(c.bucket) : cached ?? undefined;
+      // Cached state is read without a turn of the event loop (the hot path of every request).
+      const a = this.access.peek(c.bucket) ?? await this.access.get(c.bucket);
+      const p = a.policy;
       if (p) {
         policies.set(c.bucket, p.compiled);
         if (p.usesObjectTags) tagPolicies.add(c.bucket);
         if (p.restricted) restricted.add(c.bucket);
       }
+      if (a.aclsEnabled) aclBuckets.set(c.bucket, a);
     }
+    const aclInputs = aclBuckets.size === 0 ? undefined : await this.aclInputs(input, owners, aclBuckets);
     if (policies.size === 0) {
       // No policy to read: skip building the context (the common case stays cheap).
-      return decide({ principal: input.principal, checks: input.checks, bucketOwners: owners });
+      return decide({ principal: input.principal, checks: input.checks, bucketOwners: owners, ...aclInputs });
     }
     const base = buildRequestContext({
       req: input.req,
@@ -111,11 +121,54 @@ export class Authorizer {
       bucketPolicies: policies,
       restrictedBuckets: restricted,
       contextFor: (c) => perCheck.get(c),
+      ...aclInputs,
     });
   }
 
-  /** Tags of the object a check names (the copy source's own version for a source check). */
+  /**
+   * With ACLs enabled (S3 UG "How Amazon S3 authorizes a request for an object operation"):
+   * bucket permissions (listing, writing and deleting objects, the bucket's own ACL) are
+   * granted by the bucket ACL in the bucket owner's context; object permissions by the
+   * object's ACL in its owner's context. A new object's owner is the account that will own it.
+   */
+  private async aclInputs(input: AuthorizeInput, owners: ReadonlyMap<string, string>, buckets: ReadonlyMap<string, BucketAccess>): Promise<{ authorities: Map<Check, string>; acls: Map<Check, CheckAcl> }> {
+    const authorities = new Map<Check, string>();
+    const acls = new Map<Check, CheckAcl>();
+    const p = input.principal;
+    for (const c of input.checks) {
+      const a = c.bucket === undefined ? undefined : buckets.get(c.bucket);
+      const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
+      if (!a || owner === undefined) continue;
+      const view = (acl: Acl | undefined): Acl | undefined => acl && a.publicAccessBlock.ignorePublicAcls ? withoutPublicGrants(acl) : acl;
+      const isObject = c.resource.length > bucketArnLength(c.bucket!);
+      if (!isObject || permissionsForAction(c.action, 'bucket').length > 0) {
+        const acl = view(a.acl);
+        if (acl) acls.set(c, { acl, target: 'bucket' });
+        continue;
+      }
+      if (c.creates === 'object') {
+        const writer = p.kind === 'anonymous' ? undefined : p.accountId;
+        const objectOwner = objectOwnerOf(a.ownership, owner, writer, header(input.req, 'x-amz-acl')?.trim());
+        if (objectOwner !== owner) authorities.set(c, objectOwner);
+        continue;
+      }
+      const v = await this.objectVersion(input.req, c, input.versions);
+      if (!v || v.isDeleteMarker) continue;
+      if (v.ownerAccountId !== owner) authorities.set(c, v.ownerAccountId);
+      const acl = view(v.acl);
+      if (acl) acls.set(c, { acl, target: 'object' });
+    }
+    return { authorities, acls };
+  }
+
+  /** Tags of the object a check names. */
   private async objectTags(req: S3Request, c: Check, memo: Map<string, ObjectVersion | undefined> | undefined): Promise<Record<string, string> | undefined> {
+    const v = await this.objectVersion(req, c, memo);
+    return v && !v.isDeleteMarker ? v.tags : undefined;
+  }
+
+  /** The version a check names (the copy source's own version for a source check), read once per request. */
+  private async objectVersion(req: S3Request, c: Check, memo: Map<string, ObjectVersion | undefined> | undefined): Promise<ObjectVersion | undefined> {
     const key = c.resource.slice(c.resource.indexOf('/') + 1);
     let versionId = req.query.get('versionId');
     const copy = header(req, 'x-amz-copy-source');
@@ -126,7 +179,7 @@ export class Authorizer {
     const mk = versionMemoKey(c.bucket!, key, versionId);
     const v = memo?.has(mk) ? memo.get(mk) : await this.meta.getObjectVersion(c.bucket!, key, versionId);
     memo?.set(mk, v);
-    return v && !v.isDeleteMarker ? v.tags : undefined;
+    return v;
   }
 }
 

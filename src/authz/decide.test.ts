@@ -4,7 +4,8 @@ import type { Principal } from '../auth/principal.js';
 import { compilePolicy } from '../iam/policy/compile.js';
 import { parsePolicy } from '../iam/policy/parse.js';
 import type { ContextValue } from '../iam/policy/request.js';
-import { decide } from './decide.js';
+import { decide, type CheckAcl } from './decide.js';
+import { ALL_USERS, AUTHENTICATED_USERS, type Acl, type Permission } from './acl/acl.js';
 
 const OWNER = '111111111111';
 const OTHER = '222222222222';
@@ -89,5 +90,76 @@ describe('decide: the evaluation order for account principals', () => {
     assert.equal(restricted(root(OTHER)).effect, 'ImplicitDeny');
     assert.equal(restricted(root(OWNER)).effect, 'Allow');
     assert.equal(restricted(anon).trace[0]!.layer, 'block-public-access');
+  });
+});
+
+describe('decide: ACLs after the policies (ACLs enabled)', () => {
+  const OWNER_CID = 'a'.repeat(64);
+  const OTHER_CID = 'b'.repeat(64);
+  const THIRD = '333333333333';
+  const caller = (a: string, cid: string): Principal => ({ kind: 'account-root', accountId: a, canonicalId: cid, accessKeyId: 'AK' });
+  const grant = (permission: Permission, grantee: Acl['grants'][number]['grantee']): Acl => ({ owner: { id: OWNER_CID }, grants: [{ grantee, permission }] });
+  const toOther = (p: Permission): Acl => grant(p, { type: 'CanonicalUser', id: OTHER_CID });
+
+  function withAcl(principal: Principal, action: string, resource: string, opts: { acl?: CheckAcl; authority?: string; statements?: unknown[]; restricted?: boolean }) {
+    const check = { action, resource, bucket: 'b' };
+    return decide({
+      principal,
+      checks: [check],
+      bucketOwners: new Map([['b', OWNER]]),
+      bucketPolicies: opts.statements ? new Map([['b', policy(opts.statements)]]) : new Map(),
+      ...(opts.restricted ? { restrictedBuckets: new Set(['b']) } : {}),
+      acls: opts.acl ? new Map([[check, opts.acl]]) : new Map(),
+      authorities: opts.authority ? new Map([[check, opts.authority]]) : new Map(),
+    });
+  }
+
+  it('a bucket ACL grant allows exactly its permission\'s actions and marks the decision aclRequired', () => {
+    const read = { acl: toOther('READ'), target: 'bucket' as const };
+    const d = withAcl(caller(OTHER, OTHER_CID), 's3:ListBucket', 'arn:aws:s3:::b', { acl: read });
+    assert.equal(d.effect, 'Allow');
+    assert.equal(d.aclRequired, true);
+    assert.equal(d.trace[0]!.layer, 'acl');
+    assert.equal(withAcl(caller(OTHER, OTHER_CID), 's3:GetBucketAcl', 'arn:aws:s3:::b', { acl: read }).effect, 'ImplicitDeny');
+    assert.equal(withAcl(caller(THIRD, 'c'.repeat(64)), 's3:ListBucket', 'arn:aws:s3:::b', { acl: read }).effect, 'ImplicitDeny');
+    const owner = withAcl(caller(OWNER, OWNER_CID), 's3:ListBucket', 'arn:aws:s3:::b', { acl: read });
+    assert.equal(owner.effect, 'Allow');
+    assert.equal(owner.aclRequired, false);
+  });
+
+  it('AllUsers grants reach anonymous callers, AuthenticatedUsers only signed ones', () => {
+    const all = { acl: grant('READ', { type: 'Group', uri: ALL_USERS }), target: 'object' as const };
+    const authd = { acl: grant('READ', { type: 'Group', uri: AUTHENTICATED_USERS }), target: 'object' as const };
+    assert.equal(withAcl(anon, 's3:GetObject', 'arn:aws:s3:::b/k', { acl: all }).effect, 'Allow');
+    assert.equal(withAcl(anon, 's3:GetObject', 'arn:aws:s3:::b/k', { acl: authd }).effect, 'ImplicitDeny');
+    assert.equal(withAcl(caller(THIRD, 'c'.repeat(64)), 's3:GetObject', 'arn:aws:s3:::b/k', { acl: authd }).effect, 'Allow');
+  });
+
+  it('an object owned by another account: its root is allowed, the bucket owner and the bucket policy are not, its ACL can grant', () => {
+    const key = 'arn:aws:s3:::b/k';
+    assert.equal(withAcl(caller(OTHER, OTHER_CID), 's3:GetObject', key, { authority: OTHER }).effect, 'Allow');
+    assert.equal(withAcl(caller(OWNER, OWNER_CID), 's3:GetObject', key, { authority: OTHER }).effect, 'ImplicitDeny');
+    const everyone = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(withAcl(anon, 's3:GetObject', key, { authority: OTHER, statements: everyone }).effect, 'ImplicitDeny');
+    const bucketOwnerRead = { acl: grant('READ', { type: 'CanonicalUser', id: OWNER_CID }), target: 'object' as const };
+    assert.equal(withAcl(caller(OWNER, OWNER_CID), 's3:GetObject', key, { authority: OTHER, acl: bucketOwnerRead }).effect, 'Allow');
+  });
+
+  it('an explicit deny in the bucket policy beats any ACL grant; RestrictPublicBuckets does not void ACL grants', () => {
+    const all = { acl: grant('READ', { type: 'Group', uri: ALL_USERS }), target: 'object' as const };
+    const deny = [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(withAcl(anon, 's3:GetObject', 'arn:aws:s3:::b/k', { acl: all, statements: deny }).effect, 'ExplicitDeny');
+    assert.equal(withAcl(anon, 's3:GetObject', 'arn:aws:s3:::b/k', { acl: all, authority: OTHER, statements: deny }).effect, 'ExplicitDeny');
+    const open = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    const d = withAcl(caller(THIRD, 'c'.repeat(64)), 's3:GetObject', 'arn:aws:s3:::b/k', { statements: open, restricted: true });
+    assert.equal(d.effect, 'ImplicitDeny');
+    assert.equal(d.trace[0]!.layer, 'block-public-access');
+    assert.equal(withAcl(anon, 's3:GetObject', 'arn:aws:s3:::b/k', { statements: open, restricted: true, acl: all }).effect, 'Allow');
+  });
+
+  it('checks on a bucket being created are account-level, whoever owns the name', () => {
+    const d = decide({ principal: root(OTHER), checks: [{ action: 's3:PutBucketOwnershipControls', resource: 'arn:aws:s3:::b', bucket: 'b', creates: 'bucket' }], bucketOwners: new Map([['b', OWNER]]) });
+    assert.equal(d.effect, 'Allow');
+    assert.equal(decide({ principal: anon, checks: [{ action: 's3:CreateBucket', resource: 'arn:aws:s3:::b', bucket: 'b', creates: 'bucket' }], bucketOwners: new Map() }).effect, 'ImplicitDeny');
   });
 });

@@ -5,7 +5,7 @@
 export type Effect = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
 export interface TraceEntry {
-  /** Which layer spoke: the account-ownership rule today; policies, ACLs, BPA later. */
+  /** Which layer spoke. */
   layer: 'ownership' | 'identity-policy' | 'resource-policy' | 'acl' | 'block-public-access';
   /** `<action> on <resource>` */
   check: string;
@@ -16,6 +16,8 @@ export interface TraceEntry {
 export interface Decision {
   effect: Effect;
   trace: TraceEntry[];
+  /** An ACL grant was needed to allow the request (the aclRequired field of access logs). */
+  aclRequired: boolean;
 }
 
 export const isAllowed = (d: Decision): boolean => d.effect === 'Allow';

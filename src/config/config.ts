@@ -28,6 +28,23 @@ export const ConfigSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Largest single PUT (S3: 5 GiB). */
   maxObjectSize: z.number().int().positive().default(5 * 1024 ** 3),
+  /**
+   * What a bucket gets when CreateBucket does not say: S3's defaults since April 2023
+   * (ACLs disabled, all four Block Public Access settings on). Sites migrating clients
+   * that rely on ACLs may choose e.g. ObjectWriter and `blockPublicAccess: false` — at the
+   * risk of buckets and objects being made public by ACL. Account-level Block Public
+   * Access still applies on top.
+   */
+  newBuckets: z.object({
+    objectOwnership: z.enum(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']).default('BucketOwnerEnforced'),
+    /** The bucket-level Block Public Access a new bucket gets; false = none. */
+    blockPublicAccess: z.union([
+      z.literal(false),
+      z.object({
+        blockPublicAcls: z.boolean(), ignorePublicAcls: z.boolean(), blockPublicPolicy: z.boolean(), restrictPublicBuckets: z.boolean(),
+      }).strict(),
+    ]).default({ blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true }),
+  }).strict().default({ objectOwnership: 'BucketOwnerEnforced', blockPublicAccess: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true } }),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -47,7 +47,7 @@ export const putBucketPolicy: Handler<'PutBucketPolicy'> = async (ctx, svc) => {
     throw s3error('AccessDenied');
   }
   await svc.meta.putBucketConfig(ctx.op.bucket, 'policy', text);
-  svc.authorizer.policies.invalidate(ctx.op.bucket);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(204);
 };
 
@@ -59,12 +59,12 @@ export const getBucketPolicy: Handler<'GetBucketPolicy'> = async (ctx, svc) => {
 
 export const deleteBucketPolicy: Handler<'DeleteBucketPolicy'> = async (ctx, svc) => {
   await svc.meta.putBucketConfig(ctx.op.bucket, 'policy', null);
-  svc.authorizer.policies.invalidate(ctx.op.bucket);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(204);
 };
 
 export const getBucketPolicyStatus: Handler<'GetBucketPolicyStatus'> = async (ctx, svc) => {
-  const p = await svc.authorizer.policies.get(ctx.op.bucket);
+  const p = (await svc.authorizer.access.get(ctx.op.bucket)).policy;
   if (!p) throw s3error('NoSuchBucketPolicy', undefined, { BucketName: ctx.op.bucket });
   return xmlResult('PolicyStatus', { IsPublic: isPublicPolicy(p.ast, { kind: 'bucket' }).public ? 'true' : 'false' });
 };

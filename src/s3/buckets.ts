@@ -1,15 +1,15 @@
-/** Bucket lifecycle and simple bucket sub-resources: ListBuckets, Create/Delete/Head, location, versioning, tagging, ACL, encryption. */
+/** Bucket lifecycle and simple bucket sub-resources: ListBuckets, Create/Delete/Head, location, versioning, tagging, ownership, encryption. */
 import { s3error } from '../errors/s3-errors.js';
 import { header } from '../http/request.js';
 import { escapeXml, parseXml, S3_XMLNS, textOf } from '../http/xml.js';
-import type { S3Result } from '../http/request.js';
-import { StorageConflict, type VersioningState } from '../storage/ports.js';
+import { StorageConflict, type BucketConfigKind, type VersioningState } from '../storage/ports.js';
 import { emptyResult, readSmallBody, xmlResult } from './common.js';
-import type { AuthorizedRequest, Handler, Services } from './context.js';
-import { loadForRead } from './objects.js';
-import { checkAclHeadersDisabled } from './sse-request.js';
+import type { Handler } from './context.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
-import { ALL_BLOCKED } from '../authz/bpa/settings.js';
+import { accountPublicAccessBlock, combine } from '../authz/bpa/settings.js';
+import { isPublicAcl } from '../authz/acl/acl.js';
+import { isObjectOwnership, parseOwnershipControls, type ObjectOwnership } from '../authz/ownership.js';
+import { createBucketAcl, ownerOnly } from './acl.js';
 
 export const listBuckets: Handler<'ListBuckets'> = async (ctx, svc) => {
   const p = ctx.principal;
@@ -47,24 +47,29 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
       throw s3error('IllegalLocationConstraintException');
     }
   }
-  // BucketOwnerEnforced is the default ownership: ACLs other than private are refused.
-  const acl = header(req, 'x-amz-acl');
-  const ownership = header(req, 'x-amz-object-ownership');
-  if (ownership !== undefined && ownership !== 'BucketOwnerEnforced') {
-    throw s3error('NotImplemented', 'Object ownership modes other than BucketOwnerEnforced are not implemented yet');
+  const ownershipHeader = header(req, 'x-amz-object-ownership')?.trim();
+  if (ownershipHeader !== undefined && !isObjectOwnership(ownershipHeader)) {
+    throw s3error('InvalidArgument', 'Invalid x-amz-object-ownership header', { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownershipHeader });
   }
-  if ((acl !== undefined && acl !== 'private') || Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'))) {
-    throw s3error('InvalidBucketAclWithObjectOwnership');
-  }
+  const defaults = svc.config.newBuckets;
+  const ownership: ObjectOwnership = ownershipHeader ?? defaults.objectOwnership;
   if (header(req, 'x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true') {
     throw s3error('NotImplemented', 'Object Lock is not implemented yet');
   }
+  const acl = await createBucketAcl(svc, req, principal.accountId);
+  if (acl && ownership === 'BucketOwnerEnforced' && !ownerOnly(acl, principal.canonicalId)) throw s3error('InvalidBucketAclWithObjectOwnership');
+  const pab = defaults.blockPublicAccess === false ? undefined : defaults.blockPublicAccess;
+  if (acl && isPublicAcl(acl) && combine(pab, await accountPublicAccessBlock(svc.meta, principal.accountId)).blockPublicAcls) throw s3error('AccessDenied');
+  const configs: Partial<Record<BucketConfigKind, string>> = { ownership };
+  // Block Public Access and ownership are committed with the bucket itself.
+  if (pab) configs['public-access-block'] = JSON.stringify(pab);
+  if (acl && ownership !== 'BucketOwnerEnforced') configs.acl = JSON.stringify(acl);
   try {
-    // Block Public Access all on, committed with the bucket itself (S3's default since 2023).
     await svc.meta.createBucket(
       { name: op.bucket, accountId: principal.accountId, region, createdAt: svc.clock.now().toISOString(), versioning: 'Unversioned' },
-      { 'public-access-block': JSON.stringify(ALL_BLOCKED) },
+      configs,
     );
+    svc.authorizer.access.invalidate(op.bucket);
   } catch (e) {
     if (e instanceof StorageConflict && e.kind === 'bucket-exists') {
       const existing = await svc.meta.getBucket(op.bucket);
@@ -78,7 +83,7 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
 export const deleteBucket: Handler<'DeleteBucket'> = async (ctx, svc) => {
   try {
     await svc.meta.deleteBucket(ctx.op.bucket);
-    svc.authorizer.policies.invalidate(ctx.op.bucket);
+    svc.authorizer.access.invalidate(ctx.op.bucket);
   } catch (e) {
     if (e instanceof StorageConflict && e.kind === 'bucket-not-empty') throw s3error('BucketNotEmpty', undefined, { BucketName: ctx.op.bucket });
     throw e;
@@ -133,65 +138,36 @@ export const deleteBucketTagging: Handler<'DeleteBucketTagging'> = async (ctx, s
   return emptyResult(204);
 };
 
-/** The owner's FULL_CONTROL grant: the whole ACL under BucketOwnerEnforced (ACLs disabled). */
-async function ownerOnlyAcl(svc: Services, accountId: string): Promise<S3Result> {
-  const account = await svc.meta.getAccount(accountId);
-  const id = escapeXml(account?.canonicalId ?? '');
-  const name = escapeXml(account?.name ?? '');
-  const body = '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + `<AccessControlPolicy xmlns="${S3_XMLNS}"><Owner><ID>${id}</ID><DisplayName>${name}</DisplayName></Owner>`
-    + '<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">'
-    + `<ID>${id}</ID><DisplayName>${name}</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`;
-  return { status: 200, headers: { 'Content-Type': 'application/xml' }, body };
-}
-
-export const getBucketAcl: Handler<'GetBucketAcl'> = async (ctx, svc) => ownerOnlyAcl(svc, ctx.bucket!.accountId);
-
-/** Under BucketOwnerEnforced only the owner-only ACLs are accepted (S3's behaviour with ACLs disabled). */
-async function refuseAclChange(ctx: AuthorizedRequest<'PutBucketAcl' | 'PutObjectAcl'>): Promise<void> {
-  checkAclHeadersDisabled(ctx.req);
-  if ((await readSmallBody(ctx.body(), 64 * 1024)).length > 0) throw s3error('AccessControlListNotSupported');
-}
-
-export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
-  await refuseAclChange(ctx);
-  return emptyResult(200);
-};
-
-export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx, svc) => {
-  await loadForRead(ctx, svc);
-  return ownerOnlyAcl(svc, ctx.bucket!.accountId);
-};
-
-export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx, svc) => {
-  await loadForRead(ctx, svc);
-  await refuseAclChange(ctx);
-  return emptyResult(200);
-};
-
 /** Every bucket encrypts with SSE-S3; this is the default configuration S3 reports. */
 export const getBucketEncryption: Handler<'GetBucketEncryption'> = async () => xmlResult('ServerSideEncryptionConfiguration', {
   Rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false },
 });
 
-export const getBucketOwnershipControls: Handler<'GetBucketOwnershipControls'> = async () => xmlResult('OwnershipControls', {
-  Rule: { ObjectOwnership: 'BucketOwnerEnforced' },
-});
-
-const OWNERSHIP_MODES = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
+export const getBucketOwnershipControls: Handler<'GetBucketOwnershipControls'> = async (ctx, svc) => {
+  const access = await svc.authorizer.access.get(ctx.op.bucket);
+  if (!access.ownershipConfigured) throw s3error('OwnershipControlsNotFoundError', undefined, { BucketName: ctx.op.bucket });
+  return xmlResult('OwnershipControls', { Rule: { ObjectOwnership: access.ownership } });
+};
 
 /**
- * Only BucketOwnerEnforced (ACLs disabled) exists until ACLs are implemented: the other
- * modes would enable ACLs Kura cannot evaluate yet, so they are refused, not pretended.
+ * Switching to BucketOwnerEnforced is refused while the bucket ACL grants anyone but the
+ * owner (InvalidBucketAclWithObjectOwnership); stored object ACLs are kept, unevaluated,
+ * so switching back restores them, as S3 does.
  */
-export const putBucketOwnershipControls: Handler<'PutBucketOwnershipControls'> = async (ctx) => {
-  const root = parseXml((await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8'), 'OwnershipControls', ['OwnershipControls.Rule']);
-  const rules = root.Rule;
-  const list = Array.isArray(rules) ? rules : [];
-  if (list.length !== 1) throw s3error('MalformedXML');
-  const mode = textOf(list[0] as Record<string, unknown>, 'ObjectOwnership');
-  if (mode === undefined || !OWNERSHIP_MODES.has(mode)) throw s3error('MalformedXML');
-  if (mode !== 'BucketOwnerEnforced') throw s3error('NotImplemented', `ObjectOwnership ${mode} (ACLs enabled) is not implemented yet`);
+export const putBucketOwnershipControls: Handler<'PutBucketOwnershipControls'> = async (ctx, svc) => {
+  const mode = parseOwnershipControls((await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8'));
+  if (mode === 'BucketOwnerEnforced') {
+    const access = await svc.authorizer.access.get(ctx.op.bucket);
+    const owner = await svc.meta.getAccount(ctx.bucket!.accountId);
+    if (access.acl && !ownerOnly(access.acl, owner?.canonicalId ?? '')) throw s3error('InvalidBucketAclWithObjectOwnership');
+  }
+  await svc.meta.putBucketConfig(ctx.op.bucket, 'ownership', mode);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(200);
 };
 
+export const deleteBucketOwnershipControls: Handler<'DeleteBucketOwnershipControls'> = async (ctx, svc) => {
+  await svc.meta.putBucketConfig(ctx.op.bucket, 'ownership', null);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
+  return emptyResult(204);
+};

@@ -13,9 +13,10 @@ import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
 import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
-import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
+import { writeAcl } from './acl.js';
 
 /** A resolved copy source: the version to read and the bucket it lives in. */
 export interface LoadedCopySource {
@@ -94,7 +95,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   const dest = bucket!;
   checkSseRequest(req);
   checkObjectLockHeaders(req);
-  checkAclHeadersDisabled(req);
+  const owner = await writeAcl(svc, req, ctx.principal, dest);
   checkCopySourceSse(req);
   const metadataDirective = parseDirective(req, 'x-amz-metadata-directive');
   const taggingDirective = parseDirective(req, 'x-amz-tagging-directive');
@@ -141,7 +142,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   try {
     const checksumValue = alg ? stored.digests.get(alg)!.toString('base64') : undefined;
     const v = singlePartVersion(svc, {
-      bucket: op.bucket, key: op.key, versionId, owner: dest.accountId, meta, tags, stored,
+      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored,
       checksum: alg && checksumValue ? { algorithm: alg, value: checksumValue } : undefined,
     });
     const etag = v.etag;

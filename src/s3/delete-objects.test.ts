@@ -64,7 +64,7 @@ function ctxFor(bucket: BucketRecord, body: string | Buffer, integrity: Integrit
     op: { kind: 'DeleteObjects', level: 'bucket', bucket: bucket.name },
     principal,
     auth: {},
-    decision: { effect: 'Allow', trace: [] },
+    decision: { effect: 'Allow', trace: [], aclRequired: false },
     bucket,
     body: () => Readable.from([buf]),
     trailers: () => new Map(),

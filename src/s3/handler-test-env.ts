@@ -30,8 +30,8 @@ export async function setup(versioning: VersioningState = 'Unversioned', maxObje
   const meta = SqliteMetadataStore.open(':memory:');
   const now = new Date().toISOString();
   await meta.createAccount({ id: ACCOUNT, name: 'alice', canonicalId: CANONICAL, email: null, createdAt: now });
-  await meta.createBucket({ name: 'bkt', accountId: ACCOUNT, region: 'us-east-1', createdAt: now, versioning: 'Unversioned' });
-  await meta.createBucket({ name: 'src', accountId: ACCOUNT, region: 'us-east-1', createdAt: now, versioning: 'Unversioned' });
+  await meta.createBucket({ name: 'bkt', accountId: ACCOUNT, region: 'us-east-1', createdAt: now, versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
+  await meta.createBucket({ name: 'src', accountId: ACCOUNT, region: 'us-east-1', createdAt: now, versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
   if (versioning !== 'Unversioned') await meta.setVersioning('bkt', versioning);
   const blobs = new MemoryBlobStore();
   const noop = (): void => undefined;

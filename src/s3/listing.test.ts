@@ -14,6 +14,7 @@ import { MemoryBlobStore } from '../storage/memory/blob-store.js';
 import type { AccountRecord, BucketRecord, ListPage, ObjectVersion, UploadRecord } from '../storage/ports.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata-store.js';
 import type { Services } from './context.js';
+import { Authorizer } from '../authz/authorizer.js';
 import {
   collectEntries, commonPrefixOf, decodeContinuationToken, encodeContinuationToken, listMultipartUploads,
   listObjects, listObjectsV2, listObjectVersions, parseEncodingType, parseMaxParam, s3UrlEncode, type ListSource,
@@ -57,7 +58,7 @@ function ctxFor(bucket: BucketRecord, query: Record<string, string>): never {
     op: { kind: 'ListObjectsV2', level: 'bucket', bucket: bucket.name },
     principal: OWNER,
     auth: {},
-    decision: { effect: 'Allow', trace: [] },
+    decision: { effect: 'Allow', trace: [], aclRequired: false },
     bucket,
     body: () => Readable.from([]),
     trailers: () => new Map(),
@@ -360,7 +361,7 @@ describe('listing handlers (SQLite store)', () => {
 
   before(async () => {
     meta = SqliteMetadataStore.open(':memory:');
-    svc = { meta, blobs: new MemoryBlobStore(), log: silent, clock: { now: () => new Date('2024-06-01T00:00:00.000Z') }, config: {}, keyring: {} } as never;
+    svc = { meta, blobs: new MemoryBlobStore(), log: silent, clock: { now: () => new Date('2024-06-01T00:00:00.000Z') }, config: {}, keyring: {}, authorizer: new Authorizer(meta, 'us-east-1') } as never;
     await meta.createAccount(ACCOUNT);
     await meta.createAccount(OTHER);
     for (const b of [flat, uni, vb, ub, empty]) await meta.createBucket(b);

@@ -237,9 +237,13 @@ function ownerXml(accountId: string, account: AccountRecord | undefined): XmlObj
   return { ID: account?.canonicalId ?? accountId, DisplayName: account?.name };
 }
 
-/** The owner shown on listed objects: under BucketOwnerEnforced, the bucket owner's account. */
-async function bucketOwner(svc: Services, b: BucketRecord): Promise<XmlObject> {
-  return ownerXml(b.accountId, await svc.meta.getAccount(b.accountId));
+/** The owner shown on each listed object: its writer's account with ACLs enabled, the bucket owner's under BucketOwnerEnforced. */
+async function objectOwners(svc: Services, b: BucketRecord, items: readonly ObjectVersion[]): Promise<(v: ObjectVersion) => XmlObject> {
+  const enforced = !(await svc.authorizer.access.get(b.name)).aclsEnabled;
+  const ids = enforced ? [b.accountId] : [...new Set([b.accountId, ...items.map((v) => v.ownerAccountId)])];
+  const owners = new Map<string, XmlObject>();
+  for (const id of ids) owners.set(id, ownerXml(id, await svc.meta.getAccount(id)));
+  return (v) => owners.get(enforced ? b.accountId : v.ownerAccountId)!;
 }
 
 const storageClassOf = (meta: { storageClass?: string }): string => meta.storageClass ?? 'STANDARD';
@@ -256,7 +260,7 @@ function latestSource(svc: Services, bucket: string, prefix: string): ListSource
   };
 }
 
-function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: XmlObject | undefined): XmlObject {
+function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: ((v: ObjectVersion) => XmlObject) | undefined): XmlObject {
   return {
     Key: enc(v.key),
     LastModified: listDate(v.lastModified),
@@ -265,7 +269,7 @@ function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: XmlObj
     ChecksumType: v.checksum?.type,
     Size: v.size,
     StorageClass: storageClassOf(v.meta),
-    Owner: owner,
+    Owner: owner?.(v),
   };
 }
 
@@ -296,8 +300,8 @@ export const listObjects: Handler<'ListObjects'> = async (ctx, svc) => {
   const src = latestSource(svc, b.name, p.prefix);
   const { start, resumedPrefix } = resumePoint(src, marker, p.prefix, p.delimiter, () => marker);
   const { entries, truncated } = await collectEntries(src, start, { prefix: p.prefix, delimiter: p.delimiter, max, resumedPrefix });
-  const owner = await bucketOwner(svc, b);
   const { items, prefixes } = split(entries);
+  const owner = await objectOwners(svc, b, items);
   const next = truncated && p.delimiter !== undefined ? lastName(entries, (v) => v.key) : undefined;
   return xmlResult('ListBucketResult', {
     IsTruncated: truncated,
@@ -329,8 +333,8 @@ export const listObjectsV2: Handler<'ListObjectsV2'> = async (ctx, svc) => {
   const src = latestSource(svc, b.name, p.prefix);
   const { start, resumedPrefix } = resumePoint(src, resumeFrom, p.prefix, p.delimiter, () => resumeFrom);
   const { entries, truncated } = await collectEntries(src, start, { prefix: p.prefix, delimiter: p.delimiter, max, resumedPrefix });
-  const owner = fetchOwner ? await bucketOwner(svc, b) : undefined;
   const { items, prefixes } = split(entries);
+  const owner = fetchOwner ? await objectOwners(svc, b, items) : undefined;
   const next = truncated ? lastName(entries, (v) => v.key) : undefined;
   return xmlResult('ListBucketResult', {
     IsTruncated: truncated,
@@ -405,7 +409,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx, svc
   const resumedPrefix = markerPrefix(keyMarker, p.prefix, p.delimiter);
   const start = resumedPrefix !== undefined ? src.afterPrefix(resumedPrefix) : await versionStart(svc, b.name, keyMarker, versionIdMarker);
   const { entries, truncated } = await collectEntries(src, start, { prefix: p.prefix, delimiter: p.delimiter, max, resumedPrefix });
-  const owner = await bucketOwner(svc, b);
+  const owner = await objectOwners(svc, b, entries.flatMap((e) => (e.kind === 'item' ? [e.item] : [])));
 
   const children: [string, XmlValue][] = [
     ['IsTruncated', truncated],
@@ -434,7 +438,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx, svc
         VersionId: v.versionId,
         IsLatest: v.isLatest ?? false,
         LastModified: listDate(v.lastModified),
-        Owner: owner,
+        Owner: owner(v),
       }]);
     } else {
       children.push(['Version', {
@@ -447,7 +451,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx, svc
         ChecksumType: v.checksum?.type,
         Size: v.size,
         StorageClass: storageClassOf(v.meta),
-        Owner: owner,
+        Owner: owner(v),
       }]);
     }
   }

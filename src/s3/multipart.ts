@@ -33,7 +33,8 @@ import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { checkCopySourceSse, copySourceTooLarge, copySourceVersionHeader, loadCopySource } from './copy.js';
 import { discardBlobs, readObject, storeData, type StoredData } from './object-io.js';
 import { MIN_PART_SIZE, wrapPrecondition } from './objects.js';
-import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { writeAcl } from './acl.js';
+import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 
@@ -95,7 +96,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
   const { req, op, bucket } = ctx;
   checkSseRequest(req);
   checkObjectLockHeaders(req);
-  checkAclHeadersDisabled(req);
+  const owner = await writeAcl(svc, req, ctx.principal, bucket!);
   const meta = metaFromHeaders(req);
   const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
   const { algorithm, type } = parseUploadChecksum(req);
@@ -104,8 +105,9 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
     bucket: op.bucket,
     key: op.key,
     initiated: svc.clock.now().toISOString(),
-    // BucketOwnerEnforced: whoever uploads, the bucket owner owns the object.
-    ownerAccountId: bucket!.accountId,
+    // Ownership and ACL are fixed when the upload starts, as S3 takes them from this request.
+    ownerAccountId: owner.ownerAccountId,
+    ...(owner.acl ? { acl: owner.acl } : {}),
     ...(ctx.principal.kind === 'account-root' ? { initiatorAccountId: ctx.principal.accountId } : {}),
     meta,
     tags,
@@ -370,6 +372,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     etag,
     lastModified: svc.clock.now().toISOString(),
     ownerAccountId: upload.ownerAccountId,
+    ...(upload.acl ? { acl: upload.acl } : {}),
     meta: upload.meta,
     checksum,
     tags: upload.tags,

@@ -10,10 +10,11 @@ import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from '
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
-import { checkAclHeadersDisabled, checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { intParam } from './common.js';
+import { writeAcl, type WriteAcl } from './acl.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -31,7 +32,7 @@ export async function commitVersion(
 
 /** The version record of a single-part object whose data was just stored (PUT, POST, Copy). */
 export function singlePartVersion(svc: Services, f: {
-  bucket: string; key: string; versionId: string; owner: string; meta: ObjectMeta; tags: Record<string, string>;
+  bucket: string; key: string; versionId: string; owner: WriteAcl; meta: ObjectMeta; tags: Record<string, string>;
   stored: StoredData; checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }): ObjectVersion {
   return {
@@ -43,7 +44,8 @@ export function singlePartVersion(svc: Services, f: {
     // The MD5 of the bytes, as S3 gives single-part SSE-S3 objects (a copy is single-part too).
     etag: `"${f.stored.md5.toString('hex')}"`,
     lastModified: svc.clock.now().toISOString(),
-    ownerAccountId: f.owner,
+    ownerAccountId: f.owner.ownerAccountId,
+    ...(f.owner.acl ? { acl: f.owner.acl } : {}),
     meta: f.meta,
     checksum: f.checksum ? { ...f.checksum, type: 'FULL_OBJECT' } : null,
     tags: f.tags,
@@ -63,7 +65,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const b = bucket!;
   checkSseRequest(req);
   checkObjectLockHeaders(req);
-  checkAclHeadersDisabled(req);
+  const owner = await writeAcl(svc, req, ctx.principal, b);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const meta = metaFromHeaders(req);
@@ -82,7 +84,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   try {
     checksumValue = verifyChecksums(cr, stored.md5, stored.digests, ctx.trailers());
     const v = singlePartVersion(svc, {
-      bucket: op.bucket, key: op.key, versionId, owner: b.accountId, meta, tags, stored,
+      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored,
       checksum: cr.algorithm && checksumValue ? { algorithm: cr.algorithm, value: checksumValue } : undefined,
     });
     const etag = v.etag;

@@ -20,6 +20,7 @@ import { SSE_HEADERS } from './sse-request.js';
 import { parseTaggingXml } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 import { validateKey } from './names.js';
+import { writeAcl } from './acl.js';
 
 const META_FIELDS: Record<string, 'contentType' | 'contentEncoding' | 'contentDisposition' | 'cacheControl' | 'expires' | 'contentLanguage'> = {
   'content-type': 'contentType',
@@ -119,8 +120,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     svc.log.debug('access denied', { requestId: req.requestId, operation: 'PostObject', trace: decision.trace });
     throw s3error('AccessDenied');
   }
-  const acl = fields.get('acl');
-  if (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') throw s3error('AccessControlListNotSupported');
+  const owner = await writeAcl(svc, req, principal, b, { canned: fields.get('acl') });
   const sse = fields.get('x-amz-server-side-encryption');
   if (sse !== undefined && sse !== 'AES256') throw s3error('NotImplemented', 'Only SSE-S3 (AES256) is implemented for POST uploads');
 
@@ -146,7 +146,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
   });
   try {
     if (range && stored.piece.size < range.min) throw s3error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
-    const v = singlePartVersion(svc, { bucket: op.bucket, key, versionId, owner: b.accountId, meta, tags, stored, checksum: undefined });
+    const v = singlePartVersion(svc, { bucket: op.bucket, key, versionId, owner, meta, tags, stored, checksum: undefined });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, undefined, stored.inline);
     const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;

@@ -19,13 +19,13 @@ export const getPublicAccessBlock: Handler<'GetPublicAccessBlock'> = async (ctx,
 export const putPublicAccessBlock: Handler<'PutPublicAccessBlock'> = async (ctx, svc) => {
   const pab = parsePublicAccessBlock((await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8'));
   await svc.meta.putBucketConfig(ctx.op.bucket, 'public-access-block', JSON.stringify(pab));
-  svc.authorizer.policies.invalidate(ctx.op.bucket);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(200);
 };
 
 export const deletePublicAccessBlock: Handler<'DeletePublicAccessBlock'> = async (ctx, svc) => {
   await svc.meta.putBucketConfig(ctx.op.bucket, 'public-access-block', null);
-  svc.authorizer.policies.invalidate(ctx.op.bucket);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(204);
 };
 
@@ -54,12 +54,12 @@ export const putAccountPublicAccessBlock: Handler<'PutAccountPublicAccessBlock'>
   const account = controlAccount(ctx);
   const pab = parsePublicAccessBlock((await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8'));
   await svc.meta.putAccountConfig(account, 'public-access-block', JSON.stringify(pab));
-  svc.authorizer.policies.clear();
+  svc.authorizer.access.clear();
   return emptyResult(200);
 };
 
 export const deleteAccountPublicAccessBlock: Handler<'DeleteAccountPublicAccessBlock'> = async (ctx, svc) => {
   await svc.meta.putAccountConfig(controlAccount(ctx), 'public-access-block', null);
-  svc.authorizer.policies.clear();
+  svc.authorizer.access.clear();
   return emptyResult(204);
 };

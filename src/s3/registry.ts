@@ -5,6 +5,7 @@
  */
 import { s3error } from '../errors/s3-errors.js';
 import type { OperationKind } from '../operations/operations.js';
+import * as acl from './acl.js';
 import * as buckets from './buckets.js';
 import * as policy from './bucket-policy.js';
 import * as pab from './public-access-block.js';
@@ -45,8 +46,8 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   GetBucketCors: cors.getBucketCors,
   PutBucketCors: cors.putBucketCors,
   DeleteBucketCors: cors.deleteBucketCors,
-  GetBucketAcl: buckets.getBucketAcl,
-  PutBucketAcl: buckets.putBucketAcl,
+  GetBucketAcl: acl.getBucketAcl,
+  PutBucketAcl: acl.putBucketAcl,
   GetBucketPolicy: policy.getBucketPolicy,
   PutBucketPolicy: policy.putBucketPolicy,
   DeleteBucketPolicy: policy.deleteBucketPolicy,
@@ -56,7 +57,7 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   DeleteBucketEncryption: notYet('DeleteBucketEncryption'),
   GetBucketOwnershipControls: buckets.getBucketOwnershipControls,
   PutBucketOwnershipControls: buckets.putBucketOwnershipControls,
-  DeleteBucketOwnershipControls: notYet('DeleteBucketOwnershipControls'),
+  DeleteBucketOwnershipControls: buckets.deleteBucketOwnershipControls,
   GetPublicAccessBlock: pab.getPublicAccessBlock,
   PutPublicAccessBlock: pab.putPublicAccessBlock,
   DeletePublicAccessBlock: pab.deletePublicAccessBlock,
@@ -90,8 +91,8 @@ export const HANDLERS: { [K in OperationKind]: Handler<K> } = {
   GetObjectTagging: tagging.getObjectTagging,
   PutObjectTagging: tagging.putObjectTagging,
   DeleteObjectTagging: tagging.deleteObjectTagging,
-  GetObjectAcl: buckets.getObjectAcl,
-  PutObjectAcl: buckets.putObjectAcl,
+  GetObjectAcl: acl.getObjectAcl,
+  PutObjectAcl: acl.putObjectAcl,
   GetObjectRetention: notYet('GetObjectRetention'),
   PutObjectRetention: notYet('PutObjectRetention'),
   GetObjectLegalHold: notYet('GetObjectLegalHold'),

@@ -25,15 +25,6 @@ export function checkSseRequest(req: S3Request): void {
   throw s3error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: sse });
 }
 
-/** Objects under BucketOwnerEnforced (the default) take no ACL but the owner-only ones. */
-export function checkAclHeadersDisabled(req: S3Request): void {
-  const acl = header(req, 'x-amz-acl');
-  const grants = Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'));
-  if (grants || (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control')) {
-    throw s3error('AccessControlListNotSupported');
-  }
-}
-
 /** No bucket has Object Lock yet, so lock headers get S3's answer for such a bucket (never silently ignored). */
 export function checkObjectLockHeaders(req: S3Request): void {
   for (const h of ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold']) {

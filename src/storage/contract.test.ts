@@ -432,6 +432,19 @@ export function runMetadataContract(name: string, makeStore: () => Promise<Metad
         assert.equal(await store.setObjectTags('b', 'nope', 'v1', {}), false);
       });
 
+      it('keeps an ACL with a version (insert, replace on one version only)', async () => {
+        const acl = { owner: { id: 'o'.repeat(64), displayName: 'o' }, grants: [{ grantee: { type: 'Group' as const, uri: 'http://acs.amazonaws.com/groups/global/AllUsers' as const }, permission: 'READ' as const }] };
+        await store.insertVersion({ ...version('b', 'k', 'v1'), acl }, { replaceNullVersion: false });
+        await store.insertVersion(version('b', 'k', 'v2'), { replaceNullVersion: false });
+        assert.deepEqual((await store.getObjectVersion('b', 'k', 'v1'))?.acl, acl);
+        assert.equal((await store.getObjectVersion('b', 'k', 'v2'))?.acl, undefined);
+        const next = { owner: acl.owner, grants: [] };
+        assert.equal(await store.setObjectAcl('b', 'k', 'v2', next), true);
+        assert.deepEqual((await store.getObjectVersion('b', 'k', 'v2'))?.acl, next);
+        assert.deepEqual((await store.getObjectVersion('b', 'k', 'v1'))?.acl, acl);
+        assert.equal(await store.setObjectAcl('b', 'k', 'nope', next), false);
+      });
+
       it('countObjects counts live objects only', async () => {
         assert.equal(await store.countObjects('b'), 0);
         await store.insertVersion(version('b', 'a', 'v1'), { replaceNullVersion: false });

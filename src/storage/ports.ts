@@ -12,6 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { WrappedKey } from '../crypto/keyring.js';
+import type { Acl } from '../authz/acl/acl.js';
 
 export interface AccountRecord {
   id: string; // 12 digits
@@ -122,6 +123,8 @@ export interface ObjectVersion {
   uploadId: string | null;
   pieces: DataPiece[];
   sse: { algorithm: 'AES256' };
+  /** The object's ACL as last set; absent = the default (owner FULL_CONTROL only). Kept, not evaluated, under BucketOwnerEnforced. */
+  acl?: Acl;
 }
 
 export interface UploadRecord {
@@ -136,6 +139,8 @@ export interface UploadRecord {
   checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null;
   /** Account whose principal started the upload (ListParts/ListMultipartUploads Initiator); absent for anonymous. */
   initiatorAccountId?: string;
+  /** The ACL the completed object gets (from the CreateMultipartUpload request). */
+  acl?: Acl;
 }
 
 export interface PartRecord {
@@ -208,6 +213,8 @@ export interface MetadataStore {
   /** Removes one version; the previous version becomes latest. undefined when absent. */
   removeVersion(bucket: string, key: string, versionId: string): Promise<{ removed: ObjectVersion | undefined } & Garbage>;
   setObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string>): Promise<boolean>;
+  /** Replaces a version's ACL; false when the version does not exist. */
+  setObjectAcl(bucket: string, key: string, versionId: string, acl: Acl): Promise<boolean>;
   /** Latest non-delete-marker versions with key > after (UTF-8 byte order), starting with prefix. */
   listLatest(bucket: string, opts: { prefix: string; after: string; limit: number }): Promise<ListPage<ObjectVersion>>;
   /**

@@ -228,14 +228,16 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.ok(row.why.length > 0);
   });
 
-  it('reports BucketOwnerEnforced ownership and refuses ACL-enabling modes it cannot evaluate yet', async () => {
+  it('reports BucketOwnerEnforced ownership on new buckets and refuses ACLs under it', async () => {
     const b = bucketName();
     await root.send(new CreateBucketCommand({ Bucket: b }));
     const oc = await root.send(new GetBucketOwnershipControlsCommand({ Bucket: b }));
     assert.equal(oc.OwnershipControls?.Rules?.[0]?.ObjectOwnership, 'BucketOwnerEnforced');
     await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
-    assert.equal(await code(root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }))), 'NotImplemented');
     assert.equal(await code(root.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ACL: 'public-read' }))), 'AccessControlListNotSupported');
+    await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+    const after = await root.send(new GetBucketOwnershipControlsCommand({ Bucket: b }));
+    assert.equal(after.OwnershipControls?.Rules?.[0]?.ObjectOwnership, 'ObjectWriter');
   });
 
   it('tells presigned URLs from header-signed requests (s3:authType, s3:signatureversion)', async () => {

@@ -21,6 +21,7 @@ import {
 } from '../ports.js';
 import { compareUtf8, prefixUpperBound, wellFormed } from '../keys.js';
 import { MIGRATIONS } from './schema.js';
+import type { Acl } from '../../authz/acl/acl.js';
 
 /** Largest number of writes in one transaction; more wait for the next group (bounds latency and event-loop stalls). */
 const MAX_GROUP = 512;
@@ -158,13 +159,14 @@ function toVersion(r: VersionRow): ObjectVersion {
     seq: r.seq, isLatest: r.is_latest === 1,
     size: doc.size, etag: doc.etag, lastModified: doc.lastModified, ownerAccountId: doc.ownerAccountId,
     meta: doc.meta, checksum: doc.checksum, tags: doc.tags, uploadId: doc.uploadId, pieces: doc.pieces, sse: doc.sse,
+    ...(doc.acl !== undefined ? { acl: doc.acl } : {}),
   };
 }
 
 function versionDoc(v: ObjectVersion): string {
   const doc: VersionDoc = {
     size: v.size, etag: v.etag, lastModified: v.lastModified, ownerAccountId: v.ownerAccountId,
-    meta: v.meta, checksum: v.checksum, tags: v.tags, uploadId: v.uploadId, pieces: v.pieces, sse: v.sse,
+    meta: v.meta, checksum: v.checksum, tags: v.tags, uploadId: v.uploadId, pieces: v.pieces, sse: v.sse, acl: v.acl,
   };
   return JSON.stringify(doc);
 }
@@ -176,13 +178,14 @@ function toUpload(r: UploadRow): UploadRecord {
     ownerAccountId: doc.ownerAccountId, meta: doc.meta, tags: doc.tags,
     checksumAlgorithm: doc.checksumAlgorithm, checksumType: doc.checksumType,
     ...(doc.initiatorAccountId !== undefined ? { initiatorAccountId: doc.initiatorAccountId } : {}),
+    ...(doc.acl !== undefined ? { acl: doc.acl } : {}),
   };
 }
 
 function uploadDoc(u: UploadRecord): string {
   const doc: UploadDoc = {
     ownerAccountId: u.ownerAccountId, meta: u.meta, tags: u.tags,
-    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType, initiatorAccountId: u.initiatorAccountId,
+    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType, initiatorAccountId: u.initiatorAccountId, acl: u.acl,
   };
   return JSON.stringify(doc);
 }
@@ -270,6 +273,8 @@ export class SqliteMetadataStore implements MetadataStore {
                         (SELECT seq FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1)`),
       setTags: p(`UPDATE versions SET doc = json_set(doc, '$.tags', json(?))
                   WHERE bucket = ? AND key = ? AND version_id = ?`),
+      setAcl: p(`UPDATE versions SET doc = json_set(doc, '$.acl', json(?))
+                 WHERE bucket = ? AND key = ? AND version_id = ? AND is_delete_marker = 0`),
       countLive: p<{ n: number }>(`SELECT count(*) AS n FROM versions INDEXED BY versions_live
                                    WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0`),
 
@@ -606,6 +611,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   setObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string>): Promise<boolean> {
     return this.write(() => this.s.setTags.run(JSON.stringify(tags), bucket, key, versionId).changes > 0);
+  }
+
+  setObjectAcl(bucket: string, key: string, versionId: string, acl: Acl): Promise<boolean> {
+    return this.write(() => this.s.setAcl.run(JSON.stringify(acl), bucket, key, versionId).changes > 0);
   }
 
   listLatest(bucket: string, opts: { prefix: string; after: string; limit: number }): Promise<ListPage<ObjectVersion>> {

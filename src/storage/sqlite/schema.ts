@@ -125,4 +125,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    description: 'explicit Object Ownership on buckets created before ownership modes existed',
+    // Those buckets behaved as BucketOwnerEnforced; without a row they would become
+    // ObjectWriter (the mode of a bucket whose ownership controls were deleted).
+    sql: `
+      INSERT INTO bucket_configs (bucket, kind, value)
+        SELECT name, 'ownership', 'BucketOwnerEnforced' FROM buckets
+        WHERE name NOT IN (SELECT bucket FROM bucket_configs WHERE kind = 'ownership');
+    `,
+  },
 ];
