@@ -49,6 +49,18 @@ describe('SqliteMetadataStore (SQLite specifics)', () => {
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   });
 
+  it('migration 4 gives buckets from before ownership modes an explicit BucketOwnerEnforced', async () => {
+    // A bucket as an older build stored it: no ownership row, schema at version 3.
+    const db = dbOf(store);
+    db.prepare("DELETE FROM bucket_configs WHERE bucket = 'b' AND kind = 'ownership'").run();
+    await store.createBucket({ name: 'c', accountId: '111122223333', region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'ObjectWriter' });
+    db.pragma('user_version = 3');
+    await store.close();
+    store = SqliteMetadataStore.open(path);
+    assert.equal(await store.getBucketConfig('b', 'ownership'), 'BucketOwnerEnforced');
+    assert.equal(await store.getBucketConfig('c', 'ownership'), 'ObjectWriter');
+  });
+
   it('every listing query is one index range scan with no sort', () => {
     const db = dbOf(store);
     for (const [name, sql] of Object.entries(LIST_SQL)) {
