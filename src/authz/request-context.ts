@@ -7,7 +7,7 @@
  * (VPC endpoints, organizations, MFA, principal tags) are declared and simply absent.
  */
 import type { AuthInfo } from '../auth/authenticate.js';
-import type { Principal } from '../auth/principal.js';
+import { callerArn, principalArn, principalUserId, type Principal } from '../auth/principal.js';
 import { header, type S3Request } from '../http/request.js';
 import type { ContextValue, PrincipalFacts } from '../iam/policy/request.js';
 
@@ -45,6 +45,7 @@ export const CONTEXT_KEYS: Readonly<Record<string, KeySpec>> = {
   'aws:multifactorauthage': { type: 'Numeric', source: 'server' },
   'aws:tokenissuetime': { type: 'Date', source: 'server' },
   'aws:sourcearn': { type: 'ARN', source: 'server' },
+  'aws:sourceidentity': { type: 'String', source: 'server' },
   'aws:sourceaccount': { type: 'String', source: 'server' },
   'aws:tagkeys': { type: 'ArrayOfString', source: 'request' },
   'aws:principaltag/': { type: 'String', source: 'server' },
@@ -96,6 +97,11 @@ export function principalFacts(p: Principal, partition = 'aws'): PrincipalFacts 
       return { kind: 'anonymous' };
     case 'account-root':
       return { kind: 'aws', account: p.accountId, arns: [`arn:${partition}:iam::${p.accountId}:root`], isRoot: true };
+    case 'iam-user':
+      return { kind: 'aws', account: p.accountId, arns: [principalArn(p, partition)!], isRoot: false };
+    case 'assumed-role':
+      // A statement may name the session or its role.
+      return { kind: 'aws', account: p.accountId, arns: [callerArn(p, partition)!, principalArn(p, partition)!], isRoot: false };
   }
 }
 
@@ -108,7 +114,14 @@ export interface ContextInput {
   resourceAccount: string | undefined;
   /** Tags from x-amz-tagging (PutObject-like requests). */
   requestObjectTags?: Record<string, string>;
+  /** The principal's tags: the IAM user's or role's, overridden by session tags. */
+  principalTags?: Record<string, string>;
 }
+
+/** aws:PrincipalType (IAM UG, "AWS global condition context keys"). */
+const PRINCIPAL_TYPE: Record<Exclude<Principal['kind'], 'anonymous'>, string> = {
+  'account-root': 'Account', 'iam-user': 'User', 'assumed-role': 'AssumedRole',
+};
 
 function set(m: Map<string, ContextValue>, k: string, v: ContextValue | undefined): void {
   if (v !== undefined) m.set(k, v);
@@ -131,11 +144,20 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
     set(m, 'aws:principaltype', 'Anonymous');
     set(m, 'aws:userid', 'anonymous');
   } else {
-    set(m, 'aws:principalarn', `arn:aws:iam::${principal.accountId}:root`);
+    set(m, 'aws:principalarn', principalArn(principal));
     set(m, 'aws:principalaccount', principal.accountId);
-    set(m, 'aws:principaltype', 'Account');
-    set(m, 'aws:userid', principal.accountId);
+    set(m, 'aws:principaltype', PRINCIPAL_TYPE[principal.kind]);
+    set(m, 'aws:userid', principalUserId(principal));
     set(m, 'aws:principalisawsservice', 'false');
+    if (principal.kind === 'iam-user') set(m, 'aws:username', principal.userName);
+    const s = principal.session;
+    if (s) {
+      set(m, 'aws:tokenissuetime', s.issuedAt.replace(/\.\d{3}Z$/, 'Z'));
+      set(m, 'aws:multifactorauthpresent', s.mfaAuthenticatedAt !== undefined ? 'true' : 'false');
+      if (s.mfaAuthenticatedAt !== undefined) set(m, 'aws:multifactorauthage', String(Math.max(0, Math.floor((now.getTime() - Date.parse(s.mfaAuthenticatedAt)) / 1000))));
+      if (s.sourceIdentity !== undefined) set(m, 'aws:sourceidentity', s.sourceIdentity);
+    }
+    for (const [k, v] of Object.entries(input.principalTags ?? {})) m.set(`aws:principaltag/${k.toLowerCase()}`, v);
   }
   set(m, 'aws:resourceaccount', input.resourceAccount);
   set(m, 's3:resourceaccount', input.resourceAccount);

@@ -173,6 +173,27 @@ export function runMetadataContract(name: string, makeStore: () => Promise<Metad
         assert.equal(await store.deleteAccessKey(root.accessKeyId), false);
         assert.equal(await store.getAccessKey(root.accessKeyId), undefined);
         await assert.rejects(store.createAccessKey(user), 'duplicate access key id');
+        assert.equal(await store.setAccessKeyStatus(user.accessKeyId, 'Active'), true);
+        assert.equal((await store.getAccessKey(user.accessKeyId))?.status, 'Active');
+        assert.equal(await store.setAccessKeyStatus('AKIANOPE000000000000', 'Active'), false);
+      });
+
+      it('keeps IAM entity documents unique per account and kind, case-insensitively', async () => {
+        await store.putIamEntity(ACCOUNT.id, 'user', 'Alice', '{"n":"Alice"}', 'create');
+        await assert.rejects(store.putIamEntity(ACCOUNT.id, 'user', 'ALICE', '{}', 'create'), conflict('entity-exists'));
+        await store.putIamEntity(ACCOUNT.id, 'group', 'alice', '{"g":1}', 'create');
+        await store.putIamEntity(OTHER_ACCOUNT.id, 'user', 'alice', '{"o":1}', 'create');
+        assert.equal(await store.getIamEntity(ACCOUNT.id, 'user', 'aLiCe'), '{"n":"Alice"}');
+        await store.putIamEntity(ACCOUNT.id, 'user', 'alice', '{"n":"Alice","v":2}', 'replace');
+        assert.equal(await store.getIamEntity(ACCOUNT.id, 'user', 'Alice'), '{"n":"Alice","v":2}');
+        await assert.rejects(store.putIamEntity(ACCOUNT.id, 'user', 'bob', '{}', 'replace'), conflict('no-such-entity'));
+        await store.putIamEntity(ACCOUNT.id, 'user', 'Bob', '{"n":"Bob"}', 'create');
+        assert.deepEqual(await store.listIamEntities(ACCOUNT.id, 'user'), ['{"n":"Alice","v":2}', '{"n":"Bob"}']);
+        assert.deepEqual(await store.listIamEntities(ACCOUNT.id, 'role'), []);
+        assert.equal(await store.deleteIamEntity(ACCOUNT.id, 'user', 'ALICE'), true);
+        assert.equal(await store.deleteIamEntity(ACCOUNT.id, 'user', 'alice'), false);
+        assert.equal(await store.getIamEntity(ACCOUNT.id, 'user', 'alice'), undefined);
+        assert.equal(await store.getIamEntity(OTHER_ACCOUNT.id, 'user', 'alice'), '{"o":1}');
       });
     });
 

@@ -50,6 +50,9 @@ export type BucketConfigKind =
 
 export type AccountConfigKind = 'public-access-block';
 
+/** IAM entities, stored as documents src/iam owns; unique per account and kind by case-insensitive name. */
+export type IamEntityKind = 'user' | 'group' | 'role' | 'policy' | 'mfa' | 'org';
+
 /** System and user metadata S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectMeta {
   contentType?: string;
@@ -186,6 +189,19 @@ export interface MetadataStore {
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
+  /** false when the key does not exist. */
+  setAccessKeyStatus(accessKeyId: string, status: AccessKeyRecord['status']): Promise<boolean>;
+
+  /** An IAM entity's document, looked up by name case-insensitively. */
+  getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<string | undefined>;
+  /**
+   * 'create' throws StorageConflict('entity-exists') when the name is taken (in any case);
+   * 'replace' throws StorageConflict('no-such-entity') when it is absent.
+   */
+  putIamEntity(accountId: string, kind: IamEntityKind, name: string, doc: string, mode: 'create' | 'replace'): Promise<void>;
+  deleteIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<boolean>;
+  /** Every document of a kind in the account, ordered by lower-cased name. */
+  listIamEntities(accountId: string, kind: IamEntityKind): Promise<string[]>;
 
   /** Account-level documents (e.g. 'public-access-block'); null deletes. */
   getAccountConfig(accountId: string, kind: AccountConfigKind): Promise<string | undefined>;
@@ -245,7 +261,7 @@ export interface MetadataStore {
   close(): Promise<void>;
 }
 
-export type ConflictKind = 'bucket-exists' | 'bucket-not-empty' | 'no-such-upload' | 'no-such-bucket';
+export type ConflictKind = 'bucket-exists' | 'bucket-not-empty' | 'no-such-upload' | 'no-such-bucket' | 'entity-exists' | 'no-such-entity';
 
 /** A storage-level conflict the handler translates into the matching S3 error. */
 export class StorageConflict extends Error {

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StorageConflict,
-  type AccessKeyRecord, type AccountConfigKind, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
+  type AccessKeyRecord, type AccountConfigKind, type IamEntityKind, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
   type Garbage, type InlineBlob, type InsertVersionOptions, type ListPage, type MetadataStore, type ObjectVersion,
   type PartRecord, type UploadRecord, type VersioningState,
 } from '../ports.js';
@@ -244,6 +244,12 @@ export class SqliteMetadataStore implements MetadataStore {
       accessKey: p<AccessKeyRow>('SELECT * FROM access_keys WHERE access_key_id = ?'),
       accessKeysOf: p<AccessKeyRow>('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id'),
       deleteAccessKey: p('DELETE FROM access_keys WHERE access_key_id = ?'),
+      setAccessKeyStatus: p('UPDATE access_keys SET status = ? WHERE access_key_id = ?'),
+      iamEntity: p<{ doc: string }>('SELECT doc FROM iam_entities WHERE account_id = ? AND kind = ? AND name_key = ?'),
+      insertIamEntity: p('INSERT INTO iam_entities (account_id, kind, name_key, doc) VALUES (?, ?, ?, ?)'),
+      updateIamEntity: p('UPDATE iam_entities SET doc = ? WHERE account_id = ? AND kind = ? AND name_key = ?'),
+      deleteIamEntity: p('DELETE FROM iam_entities WHERE account_id = ? AND kind = ? AND name_key = ?'),
+      iamEntities: p<{ doc: string }>('SELECT doc FROM iam_entities WHERE account_id = ? AND kind = ? ORDER BY name_key'),
 
       accountConfig: p<{ value: string }>('SELECT value FROM account_configs WHERE account_id = ? AND kind = ?'),
       putAccountConfig: p(`INSERT INTO account_configs (account_id, kind, value) VALUES (?, ?, ?)
@@ -495,6 +501,34 @@ export class SqliteMetadataStore implements MetadataStore {
 
   deleteAccessKey(accessKeyId: string): Promise<boolean> {
     return this.write(() => this.s.deleteAccessKey.run(accessKeyId).changes > 0);
+  }
+
+  setAccessKeyStatus(accessKeyId: string, status: AccessKeyRecord['status']): Promise<boolean> {
+    return this.write(() => this.s.setAccessKeyStatus.run(status, accessKeyId).changes > 0);
+  }
+
+  getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<string | undefined> {
+    return this.read(() => this.s.iamEntity.get(accountId, kind, name.toLowerCase())?.doc);
+  }
+
+  putIamEntity(accountId: string, kind: IamEntityKind, name: string, doc: string, mode: 'create' | 'replace'): Promise<void> {
+    return this.write(() => {
+      const key = name.toLowerCase();
+      if (mode === 'replace') {
+        if (this.s.updateIamEntity.run(doc, accountId, kind, key).changes === 0) throw new StorageConflict('no-such-entity');
+        return;
+      }
+      if (this.s.iamEntity.get(accountId, kind, key)) throw new StorageConflict('entity-exists');
+      this.s.insertIamEntity.run(accountId, kind, key, doc);
+    });
+  }
+
+  deleteIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<boolean> {
+    return this.write(() => this.s.deleteIamEntity.run(accountId, kind, name.toLowerCase()).changes > 0);
+  }
+
+  listIamEntities(accountId: string, kind: IamEntityKind): Promise<string[]> {
+    return this.read(() => this.s.iamEntities.all(accountId, kind).map((r) => r.doc));
   }
 
   getAccountConfig(accountId: string, kind: AccountConfigKind): Promise<string | undefined> {

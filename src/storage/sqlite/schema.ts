@@ -135,4 +135,18 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE name NOT IN (SELECT bucket FROM bucket_configs WHERE kind = 'ownership');
     `,
   },
+  {
+    description: 'IAM entities (users, groups, roles, managed policies, MFA devices, organizations)',
+    // Documents owned by src/iam: IAM data is small per account and read through a cache, so
+    // relationships live inside the documents rather than in join tables.
+    sql: `
+      CREATE TABLE iam_entities (
+        account_id TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        name_key   TEXT NOT NULL,
+        doc        TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind, name_key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
