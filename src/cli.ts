@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type ConfigFlags } from './config/config.js';
 import { openDataDir, StartupError } from './data-dir.js';
 import { startKura } from './main.js';
 import { addPolicyCommands } from './cli-policy.js';
+import { addOrgCommands } from './cli-org.js';
 import { BucketAccessCache } from './authz/bucket-access.js';
 import { isPublicAcl } from './authz/acl/acl.js';
 import { isPublicPolicy } from './iam/policy/is-public.js';
@@ -165,6 +166,7 @@ export function buildCli(): Command {
     });
 
   addPolicyCommands(program);
+  addOrgCommands(program, withDataDir, out);
 
   program.command('key-rotate')
     .description('add a new service master key and make it active (old keys stay to unwrap existing data)')

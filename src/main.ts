@@ -13,7 +13,8 @@ import { collectGarbage } from './storage/gc.js';
 import { loadOrCreateTls } from './tls.js';
 import { availableParallelism } from 'node:os';
 import { HashPool } from './util/hash-pool.js';
-import { Authorizer } from './authz/authorizer.js';
+import { createIdentityServices } from './identity-wiring.js';
+import { createQueryApi } from './query-api.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/log.js';
 
@@ -63,9 +64,14 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   const credentials = new CredentialCache(meta, keyring, clock);
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
+  const identity = createIdentityServices({ meta, keyring, clock, region: config.region, credentials });
+  const authn = { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache(), sessions: identity.sessions };
+  const queryApi = createQueryApi({
+    authn: { ...authn, clock }, authorizer: identity.authorizer, region: config.region, log, iam: identity.iam, sts: identity.sts,
+    identityContext: async (p) => (await identity.identities.sideFor(p))?.context ?? new Map(),
+  });
   const pipeline = createPipeline({
-    config, meta, blobs, keyring, clock, log, credentials, hashPool, authorizer: new Authorizer(meta, config.region),
-    authn: { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache() },
+    config, meta, blobs, keyring, clock, log, credentials, hashPool, authorizer: identity.authorizer, authn, queryApi,
   });
   const tls = config.httpsPort >= 0 ? await loadOrCreateTls(config.dataDir, config.tls) : undefined;
   const server = await startServers(pipeline, clock, log, {

@@ -4,6 +4,7 @@
  * Every failure on the way becomes S3's XML error; nothing unknown reaches the caller.
  */
 import { performance } from 'node:perf_hooks';
+import { queryServiceOf, type QueryService } from './query-api.js';
 import { authenticate, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
 import { requiredChecks } from './authz/actions.js';
 import { accessDenied, versionMemoKey, type Authorizer, type AuthorizeInput } from './authz/authorizer.js';
@@ -47,6 +48,8 @@ function expectedOwners(req: S3Request, op: Operation, bucket: BucketRecord | un
 
 export interface PipelineDeps extends Services {
   authn: Omit<AuthenticateOptions, 'clock'>;
+  /** The IAM/STS Query endpoints served on the same port. */
+  queryApi?: (req: S3Request, service: QueryService) => Promise<S3Result>;
 }
 
 /** S3's error body: Code, Message, the resource, extra details, RequestId, HostId. */
@@ -96,7 +99,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       throw accessDenied(decision, principal, bucket?.accountId);
     }
     // Only the bucket owner's account may manage a bucket policy; others get 405 even when allowed.
-    if (POLICY_OPS.has(op.kind) && bucket && (principal.kind !== 'account-root' || principal.accountId !== bucket.accountId)) {
+    if (POLICY_OPS.has(op.kind) && bucket && (principal.kind === 'anonymous' || principal.accountId !== bucket.accountId)) {
       throw s3error('MethodNotAllowed');
     }
 
@@ -126,6 +129,8 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
   }
 
   return async (req: S3Request): Promise<S3Result> => {
+    const queryService = deps.queryApi ? queryServiceOf(req) : undefined;
+    if (queryService) return deps.queryApi!(req, queryService);
     const t0 = performance.now();
     const state: { op?: Operation; principal?: Principal } = {};
     let result: S3Result;
@@ -143,7 +148,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       requestId: req.requestId,
       operation: state.op?.kind,
       status: result.status,
-      principal: state.principal?.kind === 'account-root' ? state.principal.accessKeyId : 'anonymous',
+      principal: state.principal === undefined || state.principal.kind === 'anonymous' ? 'anonymous' : state.principal.accessKeyId,
       ms: Math.round((performance.now() - t0) * 1000) / 1000,
     });
     return result;

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
 import type { Clock } from '../util/clock.js';
-import type { CredentialCache } from './credentials.js';
+import type { CredentialCache, ResolvedCredential } from './credentials.js';
 import { ANONYMOUS, type Principal } from './principal.js';
 import { authenticateV4, type SigV4Auth, type SigningKeyCache } from './sigv4/verify.js';
 import { authenticateV2, type SigV2Auth } from './sigv2/verify.js';
@@ -27,6 +27,11 @@ export interface Authenticated {
   auth: AuthInfo;
 }
 
+/** Opens STS session tokens (temporary credentials carry their secret sealed in the token). */
+export interface SessionOpener {
+  open(accessKeyId: string, sessionToken: string, nowMs: number): ResolvedCredential | { error: 'InvalidToken' | 'ExpiredToken' };
+}
+
 export interface AuthenticateOptions {
   region: string;
   allowSigV2: boolean;
@@ -34,6 +39,12 @@ export interface AuthenticateOptions {
   clock: Clock;
   credentials: CredentialCache;
   signingKeyCache: SigningKeyCache;
+  sessions?: SessionOpener;
+}
+
+/** The session token a request carries (header, or the presigned query parameter). */
+function sessionToken(req: S3Request): string | undefined {
+  return req.query.get('X-Amz-Security-Token') ?? header(req, 'x-amz-security-token');
 }
 
 const V4_CREDENTIAL_RE = /Credential=([^/,\s]+)\//;
@@ -57,13 +68,22 @@ export function claimedAccessKeyId(req: S3Request): { version: 'v4' | 'v2'; acce
 }
 
 /** Establishes the principal. Throws S3Error on any authentication failure. */
-export async function authenticate(req: S3Request, opts: AuthenticateOptions, virtualHostBucket?: string): Promise<Authenticated> {
+export async function authenticate(req: S3Request, opts: AuthenticateOptions, virtualHostBucket?: string, bodySha256?: string): Promise<Authenticated> {
   const claim = claimedAccessKeyId(req);
   if (!claim) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
-  if (claim.accessKeyId) await opts.credentials.prefetch(claim.accessKeyId);
-  const lookupSecret = (akid: string): string | undefined => opts.credentials.get(akid)?.secret;
-  const view = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
+  const token = claim.version === 'v4' ? sessionToken(req) : undefined;
   const now = opts.clock.now();
+  let session: ResolvedCredential | undefined;
+  if (token !== undefined && claim.accessKeyId.startsWith('ASIA')) {
+    // Temporary credentials: verified statelessly from the token, expiring exactly.
+    const opened = opts.sessions?.open(claim.accessKeyId, token, now.getTime()) ?? { error: 'InvalidToken' as const };
+    if ('error' in opened) throw s3error(opened.error);
+    session = opened;
+  } else if (claim.accessKeyId) {
+    await opts.credentials.prefetch(claim.accessKeyId);
+  }
+  const lookupSecret = (akid: string): string | undefined => (session ? (akid === claim.accessKeyId ? session.secret : undefined) : opts.credentials.get(akid)?.secret);
+  const view = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, ...(bodySha256 !== undefined ? { bodySha256 } : {}) };
   if (claim.version === 'v2') {
     if (!opts.allowSigV2) {
       throw s3error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
@@ -75,8 +95,11 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions, vi
   }
   const v4 = authenticateV4(view, { now, region: opts.region, services: opts.services, lookupSecret, signingKeyCache: opts.signingKeyCache });
   if (!v4) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
-  // Session tokens belong to STS credentials, which Kura does not issue yet: a token next to
-  // a long-term key is refused rather than ignored.
+  if (session) {
+    if (v4.securityToken !== token) throw s3error('InvalidToken');
+    return { principal: session.principal, auth: { kind: 'sigv4', v4 } };
+  }
+  // A token next to a long-term key is refused rather than ignored.
   if (v4.securityToken !== undefined) throw s3error('InvalidToken');
   return { principal: opts.credentials.get(v4.accessKeyId)!.principal, auth: { kind: 'sigv4', v4 } };
 }

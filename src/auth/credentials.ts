@@ -8,11 +8,12 @@ import type { Keyring } from '../crypto/keyring.js';
 import { openSecret } from '../crypto/sse/envelope.js';
 import type { MetadataStore } from '../storage/ports.js';
 import type { Clock } from '../util/clock.js';
-import type { Principal } from './principal.js';
+import type { SignedPrincipal } from './principal.js';
+import type { IamUser } from '../iam/model.js';
 
 export interface ResolvedCredential {
   secret: string;
-  principal: Exclude<Principal, { kind: 'anonymous' }>;
+  principal: SignedPrincipal;
 }
 
 interface Entry {
@@ -45,6 +46,11 @@ export class CredentialCache {
     this.entries.set(accessKeyId, { value, expiresAt: now + TTL_MS });
   }
 
+  /** Forgets every entry (IAM changes: a key's status, a user's rename or deletion). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** Synchronous lookup after prefetch. */
   get(accessKeyId: string): ResolvedCredential | undefined {
     return this.entries.get(accessKeyId)?.value;
@@ -52,10 +58,17 @@ export class CredentialCache {
 
   private async load(accessKeyId: string): Promise<ResolvedCredential | undefined> {
     const rec = await this.meta.getAccessKey(accessKeyId);
-    if (!rec || rec.status !== 'Active' || rec.userName !== null) return undefined;
+    if (!rec || rec.status !== 'Active') return undefined;
     const account = await this.meta.getAccount(rec.accountId);
     if (!account) return undefined;
     const secret = openSecret(this.keyring, rec.secretSealed, secretContext(accessKeyId));
-    return { secret, principal: { kind: 'account-root', accountId: account.id, canonicalId: account.canonicalId, accessKeyId } };
+    if (rec.userName === null) return { secret, principal: { kind: 'account-root', accountId: account.id, canonicalId: account.canonicalId, accessKeyId } };
+    const doc = await this.meta.getIamEntity(account.id, 'user', rec.userName);
+    if (doc === undefined) return undefined;
+    const user = JSON.parse(doc) as IamUser;
+    return {
+      secret,
+      principal: { kind: 'iam-user', accountId: account.id, canonicalId: account.canonicalId, accessKeyId, userName: user.name, userId: user.id, path: user.path },
+    };
   }
 }

@@ -7,7 +7,7 @@
  * uploads) call the same method, so there is one decision procedure.
  */
 import type { AuthInfo } from '../auth/authenticate.js';
-import type { Principal } from '../auth/principal.js';
+import { callerArn, type Principal } from '../auth/principal.js';
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
@@ -18,6 +18,7 @@ import { BucketAccessCache, type BucketAccess } from './bucket-access.js';
 import { decide, type CheckAcl } from './decide.js';
 import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.js';
 import { objectOwnerOf } from './ownership.js';
+import type { IdentityCache, LoadedIdentity } from './identity-side.js';
 import type { Decision } from './decision.js';
 import { buildRequestContext, withExistingObjectTags } from './request-context.js';
 
@@ -42,7 +43,7 @@ export const versionMemoKey = (bucket: string, key: string, versionId: string | 
 export class Authorizer {
   readonly access: BucketAccessCache;
 
-  constructor(private readonly meta: MetadataStore, private readonly region: string) {
+  constructor(private readonly meta: MetadataStore, private readonly region: string, readonly identities?: IdentityCache) {
     this.access = new BucketAccessCache(meta);
   }
 
@@ -75,9 +76,20 @@ export class Authorizer {
       if (a.aclsEnabled) aclBuckets.set(c.bucket, a);
     }
     const aclInputs = aclBuckets.size === 0 ? undefined : await this.aclInputs(input, owners, aclBuckets);
-    if (policies.size === 0) {
+    const p = input.principal;
+    let identity: LoadedIdentity | undefined;
+    if (p.kind !== 'anonymous') {
+      identity = await this.identities?.sideFor(p);
+      if (!identity) {
+        // Fail closed: a user or role that no longer exists (or no IAM wired) has no permissions.
+        if (p.kind !== 'account-root') return { effect: 'ImplicitDeny', aclRequired: false, trace: [{ layer: 'identity-policy', check: '*', effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist' }] };
+      }
+    }
+    const side = identity?.side;
+    const needsContext = policies.size > 0 || side !== undefined && (side.policies.length > 0 || side.boundary !== undefined || side.sessionPolicies !== undefined || side.scpLevels !== undefined);
+    if (!needsContext) {
       // No policy to read: skip building the context (the common case stays cheap).
-      return decide({ principal: input.principal, checks: input.checks, bucketOwners: owners, ...aclInputs });
+      return decide({ principal: p, checks: input.checks, bucketOwners: owners, ...aclInputs, ...(side ? { identity: side } : {}) });
     }
     const base = buildRequestContext({
       req: input.req,
@@ -87,12 +99,15 @@ export class Authorizer {
       resourceAccount: undefined,
       ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
     });
+    for (const [k, v] of identity?.context ?? []) base.set(k, v);
     // The resource account is per check (a copy source may belong to another account); the
     // first check's goes into the shared context, others get a copy.
     const firstOwner = input.checks[0]?.bucket === undefined ? undefined : owners.get(input.checks[0].bucket);
     if (firstOwner !== undefined) {
       base.set('aws:resourceaccount', firstOwner);
       base.set('s3:resourceaccount', firstOwner);
+      const resourceOrg = await this.identities?.orgIdOf(firstOwner);
+      if (resourceOrg !== undefined) base.set('aws:resourceorgid', resourceOrg);
     }
     const perCheck = new Map<Check, ReadonlyMap<string, ContextValue>>();
     for (const c of input.checks) {
@@ -108,6 +123,11 @@ export class Authorizer {
           ctx.set('s3:resourceaccount', owner);
         }
       }
+      const bucketTags = c.bucket === undefined ? undefined : this.access.peek(c.bucket)?.tags;
+      if (bucketTags && Object.keys(bucketTags).length > 0) {
+        if (ctx === base) ctx = new Map(base);
+        for (const [k, v] of Object.entries(bucketTags)) ctx.set(`aws:resourcetag/${k.toLowerCase()}`, v);
+      }
       if (c.bucket !== undefined && tagPolicies.has(c.bucket) && c.resource.includes('/')) {
         const tags = await this.objectTags(input.req, c, input.versions);
         if (tags) ctx = withExistingObjectTags(ctx, tags);
@@ -122,6 +142,7 @@ export class Authorizer {
       restrictedBuckets: restricted,
       contextFor: (c) => perCheck.get(c),
       ...aclInputs,
+      ...(side ? { identity: side } : {}),
     });
   }
 
@@ -183,12 +204,21 @@ export class Authorizer {
   }
 }
 
+const DENY_KIND: Partial<Record<Decision['trace'][number]['layer'], string>> = {
+  'resource-policy': 'a resource-based policy',
+  'identity-policy': 'an identity-based policy',
+  'permissions-boundary': 'a permissions boundary',
+  'session-policy': 'a session policy',
+  scp: 'a service control policy',
+};
+
 /** The AccessDenied a caller sees: which kind of policy denied, never its content (and only to the owner's account). */
 export function accessDenied(decision: Decision, principal: Principal, owner: string | undefined): Error {
   const first = decision.trace.find((t) => t.effect !== 'Allow');
-  if (principal.kind === 'account-root' && owner === principal.accountId && first && decision.effect === 'ExplicitDeny') {
+  if (principal.kind !== 'anonymous' && owner === principal.accountId && first && decision.effect === 'ExplicitDeny') {
     const [action, resource] = first.check.split(' on ');
-    return s3error('AccessDenied', `User: arn:aws:iam::${principal.accountId}:root is not authorized to perform: ${action} on resource: "${resource}" with an explicit deny in a resource-based policy`);
+    const where = DENY_KIND[first.layer] ?? 'a policy';
+    return s3error('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: ${action} on resource: "${resource}" with an explicit deny in ${where}`);
   }
   return s3error('AccessDenied');
 }

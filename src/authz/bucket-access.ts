@@ -37,6 +37,8 @@ export interface BucketAccess {
   acl: Acl | undefined;
   /** The Block Public Access setting in force: bucket OR account level. */
   publicAccessBlock: PublicAccessBlock;
+  /** Bucket tags, for aws:ResourceTag/* (attribute-based access control on buckets). */
+  tags: Record<string, string>;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -55,11 +57,12 @@ export class BucketAccessCache {
   async get(bucket: string): Promise<BucketAccess> {
     const hit = this.cache.get(bucket);
     if (hit !== undefined) return hit;
-    const [text, ownershipText, aclText, pab] = await Promise.all([
+    const [text, ownershipText, aclText, pab, tagsText] = await Promise.all([
       this.meta.getBucketConfig(bucket, 'policy'),
       this.meta.getBucketConfig(bucket, 'ownership'),
       this.meta.getBucketConfig(bucket, 'acl'),
       effectivePublicAccessBlock(this.meta, bucket),
+      this.meta.getBucketConfig(bucket, 'tagging'),
     ]);
     const ownership = effectiveOwnership(ownershipText);
     const entry: BucketAccess = {
@@ -69,6 +72,7 @@ export class BucketAccessCache {
       aclsEnabled: ownership !== 'BucketOwnerEnforced',
       acl: aclText === undefined ? undefined : (JSON.parse(aclText) as Acl),
       publicAccessBlock: pab,
+      tags: tagsText === undefined ? {} : (JSON.parse(tagsText) as Record<string, string>),
     };
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(bucket, entry);

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { compilePolicy } from '../iam/policy/compile.js';
 import { parsePolicy } from '../iam/policy/parse.js';
 import type { ContextValue } from '../iam/policy/request.js';
-import { decide, type CheckAcl } from './decide.js';
+import { decide, type CheckAcl, type IdentitySide, type NamedPolicy } from './decide.js';
 import { ALL_USERS, AUTHENTICATED_USERS, type Acl, type Permission } from './acl/acl.js';
 
 const OWNER = '111111111111';
@@ -161,5 +161,73 @@ describe('decide: ACLs after the policies (ACLs enabled)', () => {
     const d = decide({ principal: root(OTHER), checks: [{ action: 's3:PutBucketOwnershipControls', resource: 'arn:aws:s3:::b', bucket: 'b', creates: 'bucket' }], bucketOwners: new Map([['b', OWNER]]) });
     assert.equal(d.effect, 'Allow');
     assert.equal(decide({ principal: anon, checks: [{ action: 's3:CreateBucket', resource: 'arn:aws:s3:::b', bucket: 'b', creates: 'bucket' }], bucketOwners: new Map() }).effect, 'ImplicitDeny');
+  });
+});
+
+describe('decide: IAM users, roles, boundaries, session policies and SCPs', () => {
+  const user = (account: string, name = 'alice'): Principal => ({ kind: 'iam-user', accountId: account, canonicalId: '', accessKeyId: 'AK', userName: name, userId: 'AIDAEXAMPLE', path: '/' });
+  const session = (account: string): Principal => ({
+    kind: 'assumed-role', accountId: account, canonicalId: '', accessKeyId: 'ASIA', roleName: 'r', roleId: 'AROAEXAMPLE', path: '/', sessionName: 's',
+    session: { issuedAt: '2024-01-01T00:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z' },
+  });
+  const named = (id: string, statements: unknown[]): NamedPolicy => ({ id, compiled: policy(statements) });
+  const allowAll = (id = 'p'): NamedPolicy => named(id, [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]);
+  const allowGet = (id = 'get'): NamedPolicy => named(id, [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }]);
+
+  function eff(principal: Principal, action: string, identity: IdentitySide | undefined, statements?: unknown[]): string {
+    return decide({
+      principal,
+      checks: [{ action, resource: action === 's3:ListBucket' ? 'arn:aws:s3:::b' : 'arn:aws:s3:::b/k', bucket: 'b' }],
+      bucketOwners: new Map([['b', OWNER]]),
+      bucketPolicies: statements ? new Map([['b', policy(statements)]]) : new Map(),
+      ...(identity ? { identity } : {}),
+    }).effect;
+  }
+
+  it('a user of the owner account needs an identity policy (or a bucket policy naming it or everyone)', () => {
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [] }), 'ImplicitDeny');
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [allowGet()] }), 'Allow');
+    assert.equal(eff(user(OWNER), 's3:PutObject', { policies: [allowGet()] }), 'ImplicitDeny');
+    const toUser = [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OWNER}:user/alice` }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [] }, toUser), 'Allow');
+    assert.equal(eff(user(OWNER, 'bob'), 's3:GetObject', { policies: [] }, toUser), 'ImplicitDeny');
+    const toAccount = [{ Effect: 'Allow', Principal: { AWS: OWNER }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [] }, toAccount), 'ImplicitDeny', 'an account grant delegates; it does not grant the user');
+  });
+
+  it('an explicit deny in any identity policy wins over an allow in another', () => {
+    const deny = named('deny', [{ Effect: 'Deny', Action: 's3:GetObject', Resource: '*' }]);
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [allowAll(), deny] }), 'ExplicitDeny');
+  });
+
+  it('a permissions boundary caps what identity policies allow', () => {
+    assert.equal(eff(user(OWNER), 's3:PutObject', { policies: [allowAll()], boundary: allowGet('boundary') }), 'ImplicitDeny');
+    assert.equal(eff(user(OWNER), 's3:GetObject', { policies: [allowAll()], boundary: allowGet('boundary') }), 'Allow');
+  });
+
+  it('across accounts both sides must allow, whichever form the bucket policy names the caller by', () => {
+    for (const p of [OTHER, `arn:aws:iam::${OTHER}:root`, `arn:aws:iam::${OTHER}:user/alice`]) {
+      const st = [{ Effect: 'Allow', Principal: { AWS: p }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }];
+      assert.equal(eff(user(OTHER), 's3:GetObject', { policies: [allowGet()] }, st), 'Allow', p);
+      assert.equal(eff(user(OTHER), 's3:GetObject', { policies: [] }, st), 'ImplicitDeny', p);
+    }
+    assert.equal(eff(user(OTHER), 's3:GetObject', { policies: [allowAll()] }), 'ImplicitDeny');
+  });
+
+  it('session policies narrow a role session on both sides', () => {
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [allowAll()] }), 'Allow');
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [allowAll()], sessionPolicies: [allowGet('session')] }), 'ImplicitDeny');
+    assert.equal(eff(session(OWNER), 's3:GetObject', { policies: [allowAll()], sessionPolicies: [allowGet('session')] }), 'Allow');
+    const everyone = [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, everyone), 'ImplicitDeny');
+  });
+
+  it('SCPs bind every principal of a member account, root included, at every level', () => {
+    const full = allowAll('FullAWSAccess');
+    const noDeleteBucket = named('deny-delete', [{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }]);
+    assert.equal(eff(root(OWNER), 's3:DeleteBucket', { policies: [], scpLevels: [[full], [full, noDeleteBucket]] }), 'ExplicitDeny');
+    assert.equal(eff(root(OWNER), 's3:GetObject', { policies: [], scpLevels: [[full], [full, noDeleteBucket]] }), 'Allow');
+    assert.equal(eff(root(OWNER), 's3:GetObject', { policies: [], scpLevels: [[full], [allowGet('only-get')]] }), 'Allow');
+    assert.equal(eff(root(OWNER), 's3:PutObject', { policies: [], scpLevels: [[full], [allowGet('only-get')]] }), 'ImplicitDeny');
   });
 });

@@ -1,27 +1,33 @@
 /**
- * The authorization decision, pure: principal × checks × (bucket owners, bucket policies,
- * ACLs, request context) → Decision with a trace. Identities are account roots until the
- * IAM issue lands; the order follows AWS's evaluation logic (IAM UG "Policy evaluation
- * logic", S3 UG "How Amazon S3 authorizes a request", semantics.md a.3):
+ * The authorization decision, pure: principal × checks × (identity policies, permissions
+ * boundary, session policies, SCPs, bucket owners, bucket policies, ACLs, request context)
+ * → Decision with a trace. The order follows AWS's evaluation logic (IAM UG "Policy
+ * evaluation logic" and "Cross-account policy evaluation logic", S3 UG "How Amazon S3
+ * authorizes a request", semantics.md a.1–a.3):
  *   1. an explicit Deny in any applicable policy denies — except that the bucket owner's
- *      root can always Get/Put/DeleteBucketPolicy (S3's lock-out protection);
- *   2. each check has a context authority: the bucket owner, or for an object written by
+ *      root can always Get/Put/DeleteBucketPolicy despite the bucket policy (lock-out
+ *      protection);
+ *   2. an organization's SCPs must allow at every level (root, each OU, the account), for
+ *      every principal of a member account, root included;
+ *   3. each check has a context authority: the bucket owner, or for an object written by
  *      another account (ACLs enabled) that object's owner; the authority's root user is
  *      allowed everything;
- *   3. otherwise the authority must grant: the bucket owner through a bucket-policy Allow
- *      naming the caller's account (the root holds all of its account's permissions), the
- *      caller directly, or everyone (anonymous callers: only everyone) — an object owner
- *      other than the bucket owner cannot grant through the bucket's policy;
- *   4. Block Public Access's RestrictPublicBuckets voids a public policy's grants to anyone
- *      outside the owner's account;
- *   5. after that implicit deny, an ACL grant allows (bucket ACL for bucket permissions,
- *      object ACL for object permissions; public grants already removed under
- *      IgnorePublicAcls), and the decision records that an ACL was required.
+ *   4. a caller's identity side allows when its identity policies do, within its
+ *      permissions boundary and its session policies (an account root holds every
+ *      permission of its account);
+ *   5. the same account: the identity side, or a bucket-policy grant to the caller itself
+ *      or to everyone; another account: the identity side and a bucket-policy grant naming
+ *      the caller's account, the caller, or everyone; anonymous: a grant to everyone. An
+ *      object owner other than the bucket owner cannot grant through the bucket's policy;
+ *   6. Block Public Access's RestrictPublicBuckets voids a public policy's grants outside the
+ *      owner's account;
+ *   7. after that implicit deny, an ACL grant to the caller's account (with its identity
+ *      side) or to everyone allows, and the decision records that an ACL was required.
  */
 import type { Principal } from '../auth/principal.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
 import { evaluatePolicy } from '../iam/policy/evaluate.js';
-import type { ContextValue, StatementMatch } from '../iam/policy/request.js';
+import type { ContextValue, EvalRequest, StatementMatch } from '../iam/policy/request.js';
 import { aclAllows, type Acl, type AclRequester, type AclTarget } from './acl/acl.js';
 import type { Check } from './actions.js';
 import type { Decision, TraceEntry } from './decision.js';
@@ -31,6 +37,23 @@ import { principalFacts } from './request-context.js';
 export interface CheckAcl {
   acl: Acl;
   target: AclTarget;
+}
+
+/** A compiled policy with the name the trace gives it. */
+export interface NamedPolicy {
+  id: string;
+  compiled: CompiledPolicy;
+}
+
+/** What constrains a caller's own (identity) side; absent for anonymous callers. */
+export interface IdentitySide {
+  /** Identity policies (user + its groups, or role); ignored for account roots, which hold every permission. */
+  policies: readonly NamedPolicy[];
+  boundary?: NamedPolicy;
+  /** Session policies (inline and managed) of an STS session: a union that narrows the session. */
+  sessionPolicies?: readonly NamedPolicy[];
+  /** SCPs by organization level (root, OUs, account): every level must allow. */
+  scpLevels?: readonly (readonly NamedPolicy[])[];
 }
 
 export interface DecideInput {
@@ -49,6 +72,25 @@ export interface DecideInput {
   authorities?: ReadonlyMap<Check, string>;
   /** Per check, the ACL that may grant it (ACLs enabled only). */
   acls?: ReadonlyMap<Check, CheckAcl>;
+  identity?: IdentitySide;
+}
+
+interface SetResult {
+  allow: string | undefined;
+  denies: string[];
+}
+
+/** Evaluates a set of identity-side policies: the first Allow and every Deny, named. */
+function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest): SetResult {
+  let allow: string | undefined;
+  const denies: string[] = [];
+  for (const p of policies) {
+    for (const m of evaluatePolicy(p.compiled, req, { missingKeys: false }).matches) {
+      if (m.effect === 'Deny') denies.push(`${p.id} ${describe(m)}`);
+      else allow ??= `${p.id} ${describe(m)}`;
+    }
+  }
+  return { allow, denies };
 }
 
 /** Actions the bucket owner's root may always perform, whatever the bucket policy says. */
@@ -69,71 +111,108 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   const what = `${check.action} on ${check.resource}`;
   const owner = check.bucket === undefined ? undefined : input.bucketOwners.get(check.bucket);
   const policy = check.bucket === undefined ? undefined : input.bucketPolicies?.get(check.bucket);
-  const trace: TraceEntry[] = [];
-  let matches: StatementMatch[] = [];
-  if (policy) {
-    const context = input.contextFor?.(check) ?? input.context ?? EMPTY;
-    matches = evaluatePolicy(policy, { action: check.action, resource: check.resource, principal: principalFacts(principal), context }, { missingKeys: false }).matches;
-  }
+  const context = input.contextFor?.(check) ?? input.context ?? EMPTY;
+  const req: EvalRequest = { action: check.action, resource: check.resource, principal: principalFacts(principal), context };
+  const matches: StatementMatch[] = policy ? evaluatePolicy(policy, req, { missingKeys: false }).matches : [];
   const isOwnerRoot = principal.kind === 'account-root' && owner !== undefined && principal.accountId === owner;
+  const deny = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ExplicitDeny', reason }];
+  const implicit = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ImplicitDeny', reason }];
+  const allow = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'Allow', reason }];
+
+  // 1. Explicit denies, wherever they are.
+  const id = principal.kind === 'anonymous' ? undefined : input.identity;
+  const scps = id?.scpLevels?.map((level) => evaluateSet(level, req));
+  const scpDenies = scps?.flatMap((r) => r.denies) ?? [];
+  if (scpDenies.length > 0) return deny('scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
+  const usesPolicies = id !== undefined && principal.kind !== 'account-root';
+  const identity = usesPolicies ? evaluateSet(id.policies, req) : undefined;
+  const boundary = usesPolicies && id.boundary ? evaluateSet([id.boundary], req) : undefined;
+  const session = id?.sessionPolicies && id.sessionPolicies.length > 0 ? evaluateSet(id.sessionPolicies, req) : undefined;
+  for (const [layer, r] of [['identity-policy', identity], ['permissions-boundary', boundary], ['session-policy', session]] as const) {
+    if (r && r.denies.length > 0) return deny(layer, `explicit deny: ${r.denies.join(', ')}`);
+  }
   const denies = matches.filter((m) => m.effect === 'Deny');
   if (denies.length > 0) {
     if (isOwnerRoot && LOCKOUT_EXEMPT.has(check.action)) {
-      trace.push({ layer: 'resource-policy', check: what, effect: 'Allow', reason: `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy` });
-      return trace;
+      return allow('resource-policy', `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy`);
     }
-    trace.push({ layer: 'resource-policy', check: what, effect: 'ExplicitDeny', reason: `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}` });
-    return trace;
+    return deny('resource-policy', `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}`);
   }
+
+  // 2. SCPs: every level of the organization must allow.
+  const missingLevel = scps?.findIndex((r) => r.allow === undefined) ?? -1;
+  if (missingLevel >= 0) return implicit('scp', `no service control policy at organization level ${missingLevel} allows ${check.action}`);
+
+  // 4. The caller's own side.
+  let identityOk = false;
+  let identityWhy = '';
+  if (principal.kind === 'account-root') {
+    identityOk = session === undefined || session.allow !== undefined;
+    identityWhy = 'the account root holds every permission of its account';
+  } else if (principal.kind !== 'anonymous') {
+    if (!identity?.allow) identityWhy = `no identity-based policy allows ${check.action}`;
+    else if (boundary && !boundary.allow) identityWhy = `the permissions boundary does not allow ${check.action}`;
+    else if (session && !session.allow) identityWhy = `the session policies do not allow ${check.action}`;
+    else {
+      identityOk = true;
+      identityWhy = `identity policy ${identity.allow}`;
+    }
+  }
+
   if (check.bucket === undefined || check.creates === 'bucket') {
     // Account-level actions (ListAllMyBuckets, CreateBucket and the new bucket's ACL and
-    // ownership): the root holds them. Whether a bucket name is free is the handler's answer.
-    trace.push(principal.kind === 'anonymous'
-      ? { layer: 'ownership', check: what, effect: 'ImplicitDeny', reason: 'anonymous request for an account-level action' }
-      : { layer: 'ownership', check: what, effect: 'Allow', reason: 'account root user acting in its own account' });
-    return trace;
+    // ownership): the caller's own account decides. Whether a bucket name is free is the handler's answer.
+    if (principal.kind === 'anonymous') return implicit('ownership', 'anonymous request for an account-level action');
+    return identityOk ? allow(principal.kind === 'account-root' ? 'ownership' : 'identity-policy', identityWhy) : implicit('identity-policy', identityWhy);
   }
-  if (owner === undefined) {
-    trace.push({ layer: 'ownership', check: what, effect: 'ImplicitDeny', reason: 'bucket does not exist' });
-    return trace;
-  }
+  if (owner === undefined) return implicit('ownership', 'bucket does not exist');
+
+  // 3. The context authority.
   const authority = input.authorities?.get(check) ?? owner;
-  if (principal.kind === 'account-root' && principal.accountId === authority) {
-    trace.push({ layer: 'ownership', check: what, effect: 'Allow', reason: authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}` });
-    return trace;
+  if (principal.kind === 'account-root' && principal.accountId === authority && identityOk) {
+    return allow('ownership', authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}`);
   }
+  const sameAccount = principal.kind !== 'anonymous' && principal.accountId === authority;
+  if (sameAccount && identityOk) return allow('identity-policy', identityWhy);
+
+  // 5./6. The resource side: the bucket owner's policy (only when it is the authority).
+  const trace: TraceEntry[] = [];
   let denial: string;
   if (authority !== owner) {
     denial = `the object belongs to account ${authority}, not the bucket owner ${owner}: only its ACL can grant`;
   } else {
     const allows = matches.filter((m) => m.effect === 'Allow');
-    const grant = principal.kind === 'anonymous'
-      ? allows.find((m) => m.principalMatch === 'any')
+    const grant = principal.kind === 'anonymous' || sameAccount
+      ? allows.find((m) => m.principalMatch === 'any' || (sameAccount && m.principalMatch === 'direct'))
       : allows.find((m) => m.principalMatch === 'account' || m.principalMatch === 'direct' || m.principalMatch === 'any');
+    // Sessions stay within their session policies whichever side grants.
+    const sessionBlocks = session !== undefined && session.allow === undefined;
     if (grant && input.restrictedBuckets?.has(check.bucket)) {
       // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts,
       // not even to accounts a statement names (S3 UG "Blocking public access").
-      trace.push({ layer: 'block-public-access', check: what, effect: 'ImplicitDeny', reason: `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account` });
+      trace.push(...implicit('block-public-access', `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account`));
       denial = 'the bucket policy\'s grants are restricted to the owner account';
+    } else if (grant && sessionBlocks) {
+      denial = `bucket policy ${describe(grant)} allows, but the session policies do not`;
+    } else if (grant && (principal.kind === 'anonymous' || sameAccount)) {
+      return allow('resource-policy', principal.kind === 'anonymous' ? `bucket policy ${describe(grant)} allows everyone` : `bucket policy ${describe(grant)} allows the caller (${grant.principalMatch})`);
+    } else if (grant && identityOk) {
+      return allow('resource-policy', `cross-account: bucket policy ${describe(grant)} allows the caller (${grant.principalMatch}), and ${identityWhy}`);
     } else if (grant) {
-      trace.push(principal.kind === 'anonymous'
-        ? { layer: 'resource-policy', check: what, effect: 'Allow', reason: `bucket policy ${describe(grant)} allows everyone` }
-        : { layer: 'resource-policy', check: what, effect: 'Allow', reason: `cross-account: bucket policy ${describe(grant)} allows the caller (${grant.principalMatch}); the caller's root holds its account's identity permissions` });
-      return trace;
+      denial = `cross-account: bucket policy ${describe(grant)} allows, but ${identityWhy}`;
     } else {
       denial = principal.kind === 'anonymous'
         ? 'anonymous request and no bucket policy statement allows everyone'
-        : `cross-account request: no bucket policy statement of owner ${owner} allows ${check.action}`;
+        : sameAccount ? identityWhy : `cross-account request: no bucket policy statement of owner ${owner} allows ${check.action}`;
     }
   }
+
+  // 7. ACLs, after the policies' implicit deny.
   const acl = input.acls?.get(check);
-  if (acl && aclAllows(acl.acl, aclRequester(principal), check.action, acl.target)) {
-    // Reported without its grants: the trace names which ACL, the operator can read it.
-    trace.length = 0;
-    trace.push({ layer: 'acl', check: what, effect: 'Allow', reason: `the ${acl.target} ACL grants ${check.action} (${denial})` });
-    return trace;
+  if (acl && (principal.kind === 'anonymous' || identityOk) && aclAllows(acl.acl, aclRequester(principal), check.action, acl.target)) {
+    return allow('acl', `the ${acl.target} ACL grants ${check.action} (${denial})`);
   }
-  if (trace.length === 0) trace.push({ layer: acl ? 'acl' : 'resource-policy', check: what, effect: 'ImplicitDeny', reason: acl ? `${denial}; the ${acl.target} ACL does not grant it either` : denial });
+  if (trace.length === 0) trace.push(...implicit(acl ? 'acl' : 'resource-policy', acl ? `${denial}; the ${acl.target} ACL does not grant it either` : denial));
   return trace;
 }
 

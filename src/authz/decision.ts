@@ -6,7 +6,7 @@ export type Effect = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
 export interface TraceEntry {
   /** Which layer spoke. */
-  layer: 'ownership' | 'identity-policy' | 'resource-policy' | 'acl' | 'block-public-access';
+  layer: 'ownership' | 'scp' | 'identity-policy' | 'permissions-boundary' | 'session-policy' | 'resource-policy' | 'acl' | 'block-public-access';
   /** `<action> on <resource>` */
   check: string;
   effect: Effect;

@@ -84,6 +84,9 @@ export interface MfaDevice {
   /** Set once enabled for a user. */
   userName?: string;
   enableDate?: string;
+  tags?: Tag[];
+  /** The last accepted TOTP time step: a code is accepted once (replay guard, across restarts). */
+  lastCounter?: number;
 }
 
 export type IamEntity = IamUser | IamGroup | IamRole | IamManagedPolicy | MfaDevice;

@@ -3,6 +3,7 @@
  * on write (MalformedPolicy with S3's message naming the first problem), stored as sent
  * (GetBucketPolicy returns the document as stored) and compiled once for evaluation.
  */
+import { loadPrincipalIndex } from '../iam/principal-index.js';
 import { createHash } from 'node:crypto';
 import { s3error } from '../errors/s3-errors.js';
 import { header } from '../http/request.js';
@@ -22,15 +23,8 @@ export async function checkBucketPolicy(svc: Services, text: string, bucket: str
   if (Buffer.byteLength(text) > MAX_POLICY_BYTES) throw s3error('MalformedPolicy', 'Policies cannot exceed 20 KB in size');
   const parsed = parsePolicy(text);
   if (!('ast' in parsed)) throw s3error('MalformedPolicy', parsed.errors[0]?.message ?? 'This policy contains invalid Json');
-  // Account principals must name accounts this server knows (AWS rejects unknown principals).
-  const accounts = new Set((await svc.meta.listAccounts()).map((a) => a.id));
-  const principalExists = (p: string): boolean => {
-    const m = /^(?:arn:aws:iam::)?(\d{12})(?::root)?$/.exec(p);
-    if (m) return accounts.has(m[1]!);
-    const arn = /^arn:aws:(?:iam|sts)::(\d{12}):/.exec(p);
-    // Users and roles arrive with the IAM issue; until then only account principals exist.
-    return arn ? false : true;
-  };
+  // Principals must name accounts, users and roles this server knows (AWS rejects unknown principals).
+  const principalExists = await loadPrincipalIndex(svc.meta);
   const errors = validatePolicy(parsed.ast, { kind: 'bucket', bucket, principalExists }).filter((f) => f.severity === 'error');
   if (errors.length > 0) throw s3error('MalformedPolicy', errors[0]!.message);
   return parsed.ast;

@@ -130,11 +130,13 @@ export const putBucketTagging: Handler<'PutBucketTagging'> = async (ctx, svc) =>
   const raw = (await readSmallBody(ctx.body(), 64 * 1024)).toString('utf8');
   const tags = parseTaggingXml(raw, 50);
   await svc.meta.putBucketConfig(ctx.op.bucket, 'tagging', JSON.stringify(tags));
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(204);
 };
 
 export const deleteBucketTagging: Handler<'DeleteBucketTagging'> = async (ctx, svc) => {
   await svc.meta.putBucketConfig(ctx.op.bucket, 'tagging', null);
+  svc.authorizer.access.invalidate(ctx.op.bucket);
   return emptyResult(204);
 };
 

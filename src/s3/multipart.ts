@@ -108,7 +108,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
     // Ownership and ACL are fixed when the upload starts, as S3 takes them from this request.
     ownerAccountId: owner.ownerAccountId,
     ...(owner.acl ? { acl: owner.acl } : {}),
-    ...(ctx.principal.kind === 'account-root' ? { initiatorAccountId: ctx.principal.accountId } : {}),
+    ...(ctx.principal.kind !== 'anonymous' ? { initiatorAccountId: ctx.principal.accountId } : {}),
     meta,
     tags,
     checksumAlgorithm: algorithm,

@@ -7,6 +7,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -16,6 +18,8 @@ export const AWS_CLI = '/usr/bin/aws';
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** STS temporary credentials. */
+  sessionToken?: string;
 }
 
 export interface RunningKura {
@@ -113,6 +117,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** An IAM client for the server (IAM signs for us-east-1). */
+export function iam(k: RunningKura, creds: Credentials = k.root): IAMClient {
+  return new IAMClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: creds });
+}
+
+/** An STS client for the server. */
+export function sts(k: RunningKura, creds: Credentials = k.root): STSClient {
+  return new STSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: creds });
+}
+
 /** Runs the AWS CLI v2 against the server. */
 export function aws(k: RunningKura, args: string[], creds: Credentials = k.root, input?: string): CliResult {
   const r = spawnSync(AWS_CLI, ['--endpoint-url', k.endpoint, '--region', 'us-east-1', '--output', 'json', ...args], {
@@ -121,6 +135,7 @@ export function aws(k: RunningKura, args: string[], creds: Credentials = k.root,
       HOME: process.env.HOME ?? '/tmp',
       AWS_ACCESS_KEY_ID: creds.accessKeyId,
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      ...(creds.sessionToken !== undefined ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',

@@ -54,6 +54,8 @@ describe('SqliteMetadataStore (SQLite specifics)', () => {
     const db = dbOf(store);
     db.prepare("DELETE FROM bucket_configs WHERE bucket = 'b' AND kind = 'ownership'").run();
     await store.createBucket({ name: 'c', accountId: '111122223333', region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'ObjectWriter' });
+    // Later migrations run again on reopen: undo them too.
+    db.exec('DROP TABLE iam_entities');
     db.pragma('user_version = 3');
     await store.close();
     store = SqliteMetadataStore.open(path);

@@ -1,0 +1,157 @@
+/**
+ * The IAM and STS endpoints (AWS's Query protocol) on the S3 port. A request is theirs when
+ * its SigV4 credential scope names the service (`…/iam/aws4_request`, `…/sts/…`) or its
+ * Host is `iam.*` / `sts.*`: AWS CLI, boto3 and the SDKs need only an endpoint URL.
+ * Route → read the (small, form-encoded) body → verify SigV4 over its SHA-256 → decode →
+ * authorize the IAM action with the same Authorizer as S3 → the service → awsQuery XML.
+ */
+import { createHash } from 'node:crypto';
+import { authenticate, type AuthenticateOptions } from './auth/authenticate.js';
+import type { SignedPrincipal } from './auth/principal.js';
+import { callerArn } from './auth/principal.js';
+import type { Authorizer } from './authz/authorizer.js';
+import { S3Error } from './errors/s3-errors.js';
+import { header, type S3Request, type S3Result } from './http/request.js';
+import { decodeQuery, type QueryRequest } from './iam/api/query.js';
+import { errorResponse, iamError, IamError, IAM_XMLNS, QUERY_XML_CONTENT_TYPE, STS_XMLNS, toIamError, type IamErrorCode } from './iam/api/xml.js';
+import type { ContextValue } from './iam/policy/request.js';
+import { buildRequestContext } from './authz/request-context.js';
+import { assumeRoleActions } from './iam/sts/sts-service.js';
+import type { Logger } from './http/server.js';
+
+export type QueryService = 'iam' | 'sts';
+
+export interface IamEndpoint {
+  /** The IAM action and resource ARN a call must be allowed. */
+  authorizationTarget(query: QueryRequest, accountId: string, caller: SignedPrincipal): Promise<{ action: string; resource: string }>;
+  handle(call: { accountId: string; caller: SignedPrincipal; requestId: string; query: QueryRequest }): Promise<string>;
+}
+
+export interface StsEndpoint {
+  handle(call: { caller: SignedPrincipal; requestId: string; query: QueryRequest; context: ReadonlyMap<string, ContextValue>; identityAllowed?: ReadonlySet<string> }): Promise<string>;
+}
+
+/** Simulate{Principal,Custom}Policy: answered by the server's own evaluator. */
+export interface SimulateEndpoint {
+  handle(call: { accountId: string; caller: SignedPrincipal; requestId: string; query: QueryRequest }): Promise<string>;
+}
+
+export interface QueryApiDeps {
+  authn: AuthenticateOptions;
+  authorizer: Authorizer;
+  region: string;
+  log: Logger;
+  iam: IamEndpoint;
+  sts: StsEndpoint;
+  /** The caller's principal tags and organization keys (aws:PrincipalTag/*, aws:PrincipalOrgID) for trust policies. */
+  identityContext: (p: SignedPrincipal) => Promise<ReadonlyMap<string, ContextValue>>;
+}
+
+/** Query bodies are small (policies of at most 10 KB, URL-encoded); anything larger is refused unread. */
+const MAX_BODY = 256 * 1024;
+
+const SCOPE_RE = /Credential=[^/\s,]+\/\d{8}\/[^/\s,]+\/([a-z0-9-]+)\/aws4_request/;
+
+/** Which Query service a request addresses, if any. */
+export function queryServiceOf(req: S3Request): QueryService | undefined {
+  if (req.rawPath !== '/' || (req.method !== 'POST' && req.method !== 'GET')) return undefined;
+  const scope = SCOPE_RE.exec(header(req, 'authorization') ?? '')?.[1] ?? req.query.get('X-Amz-Credential')?.split('/')[3];
+  if (scope === 'iam' || scope === 'sts') return scope;
+  const host = (header(req, 'host') ?? '').toLowerCase();
+  if (host.startsWith('iam.')) return 'iam';
+  if (host.startsWith('sts.')) return 'sts';
+  return undefined;
+}
+
+async function readBody(req: S3Request): Promise<Buffer> {
+  const declared = Number(header(req, 'content-length') ?? '0');
+  if (declared > MAX_BODY) throw iamError('ValidationError', `Request body larger than ${MAX_BODY} bytes`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req.body) {
+    n += (c as Buffer).length;
+    if (n > MAX_BODY) throw iamError('ValidationError', `Request body larger than ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** S3-flavoured authentication errors in the words IAM and STS use. */
+const AUTH_ERRORS: Record<string, IamErrorCode> = {
+  InvalidAccessKeyId: 'InvalidClientTokenId',
+  InvalidToken: 'InvalidClientTokenId',
+  ExpiredToken: 'ExpiredToken',
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  AuthorizationHeaderMalformed: 'IncompleteSignature',
+  AuthorizationQueryParametersError: 'IncompleteSignature',
+  RequestTimeTooSkewed: 'SignatureDoesNotMatch',
+};
+
+function authError(e: S3Error): IamError {
+  const code = AUTH_ERRORS[e.code];
+  if (code === 'SignatureDoesNotMatch' && e.code === 'RequestTimeTooSkewed') return iamError('SignatureDoesNotMatch', 'Signature expired: the request time is too far from the server time');
+  if (code) return iamError(code);
+  if (e.code === 'AccessDenied' && /expired/i.test(e.message)) return iamError('ExpiredToken');
+  return iamError('IncompleteSignature', e.message);
+}
+
+export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: QueryService) => Promise<S3Result> {
+  async function handle(req: S3Request, service: QueryService): Promise<string> {
+    const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+    const bodySha256 = createHash('sha256').update(body).digest('hex');
+    // IAM is a global service signed for us-east-1; STS for the configured region.
+    const authn: AuthenticateOptions = { ...deps.authn, services: [service], region: service === 'iam' ? 'us-east-1' : deps.region };
+    let principal;
+    let auth;
+    try {
+      ({ principal, auth } = await authenticate(req, authn, undefined, bodySha256));
+    } catch (e) {
+      throw e instanceof S3Error ? authError(e) : e;
+    }
+    if (principal.kind === 'anonymous') throw iamError('MissingAuthenticationToken');
+    const query = decodeQuery(req.method === 'POST' ? body : req.rawQuery);
+    if (service === 'iam') {
+      if (principal.session && principal.kind !== 'assumed-role' && principal.session.mfaAuthenticatedAt === undefined) {
+        // GetSessionToken credentials call IAM only when MFA-authenticated (AWS: InvalidClientTokenId).
+        throw iamError('InvalidClientTokenId');
+      }
+      const target = await deps.iam.authorizationTarget(query, principal.accountId, principal);
+      const decision = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action: target.action, resource: target.resource, bucket: undefined }] });
+      if (decision.effect !== 'Allow') {
+        deps.log.debug('access denied', { requestId: req.requestId, operation: target.action, trace: decision.trace });
+        const how = decision.effect === 'ExplicitDeny' ? ' with an explicit deny' : ' because no identity-based policy allows the ' + target.action + ' action';
+        throw iamError('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: ${target.action} on resource: ${target.resource}${how}`);
+      }
+      return deps.iam.handle({ accountId: principal.accountId, caller: principal, requestId: req.requestId, query });
+    }
+    const context = buildRequestContext({ req, principal, auth, region: deps.region, resourceAccount: undefined });
+    for (const [k2, v] of await deps.identityContext(principal)) context.set(k2, v);
+    let identityAllowed: Set<string> | undefined;
+    if (query.action === 'AssumeRole') {
+      // The caller's own side, per action on the role: an explicit deny ends it here; what
+      // is allowed goes to STS, which needs it where the trust policy alone does not grant.
+      const { actions, resource } = assumeRoleActions(principal, query.params);
+      identityAllowed = new Set();
+      if (resource !== undefined) {
+        for (const action of actions) {
+          const d = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action, resource, bucket: undefined }] });
+          if (d.effect === 'ExplicitDeny') throw iamError('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny`);
+          if (d.effect === 'Allow') identityAllowed.add(action.toLowerCase());
+        }
+      }
+    }
+    return deps.sts.handle({ caller: principal, requestId: req.requestId, query, context, ...(identityAllowed ? { identityAllowed } : {}) });
+  }
+
+  return async (req, service) => {
+    const namespace = service === 'iam' ? IAM_XMLNS : STS_XMLNS;
+    try {
+      const xml = await handle(req, service);
+      return { status: 200, headers: { 'Content-Type': QUERY_XML_CONTENT_TYPE, 'x-amzn-RequestId': req.requestId }, body: xml };
+    } catch (e) {
+      const err = e instanceof IamError ? e : toIamError(e);
+      if (err.code === 'ServiceFailure') deps.log.error('internal error', { requestId: req.requestId, err: e instanceof Error ? e.stack : String(e) });
+      return { status: err.status, headers: { 'Content-Type': QUERY_XML_CONTENT_TYPE, 'x-amzn-RequestId': req.requestId }, body: errorResponse(err, namespace, req.requestId) };
+    }
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * Identities end to end through real clients (@aws-sdk/client-iam, client-sts, client-s3
+ * and the AWS CLI v2): IAM users, groups, managed and inline policies, boundaries,
+ * cross-account access, AssumeRole with session policies, MFA through GetSessionToken,
+ * ${aws:username} home prefixes and an organization SCP (semantics.md a.1–a.2).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AddUserToGroupCommand, AttachGroupPolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand,
+  CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand, DeleteUserPolicyCommand, PutGroupPolicyCommand, PutRolePolicyCommand, EnableMFADeviceCommand, GetUserCommand,
+  ListUsersCommand, PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, UpdateAccessKeyCommand, type IAMClient,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
+import {
+  CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura } from './harness.js';
+
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as S3ServiceException).name;
+  }
+}
+
+const doc = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), computed by the test as an authenticator app would. */
+function totp(seedBase32: string, timeMs: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of seedBase32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(timeMs / 30_000)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const off = h[h.length - 1]! & 0xf;
+  const code = ((h.readUInt32BE(off) & 0x7fffffff) % 1_000_000).toString().padStart(6, '0');
+  return code;
+}
+
+describe('IAM and STS through real clients', () => {
+  let k: RunningKura;
+  let rootIam: IAMClient;
+  let rootAccount: string;
+  let partner: Credentials & { accountId: string };
+
+  /** Creates a user with a key; returns its credentials. */
+  async function userWithKey(client: IAMClient, name: string): Promise<Credentials> {
+    await client.send(new CreateUserCommand({ UserName: name }));
+    const key = await client.send(new CreateAccessKeyCommand({ UserName: name }));
+    return { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+  }
+
+  before(async () => {
+    k = await startKura();
+    rootIam = iam(k);
+    rootAccount = (await sts(k).send(new GetCallerIdentityCommand({}))).Account!;
+    partner = JSON.parse(kuraCli(['account', 'create', '--name', 'partner', '--json', '--data-dir', k.dataDir]).stdout) as Credentials & { accountId: string };
+  });
+  after(async () => {
+    await k.stop();
+  });
+
+  it('GetCallerIdentity reports the root, and GetUser without a name the caller', async () => {
+    const me = await sts(k).send(new GetCallerIdentityCommand({}));
+    assert.equal(me.Arn, `arn:aws:iam::${rootAccount}:root`);
+    assert.equal(me.UserId, rootAccount);
+    const cli = aws(k, ['sts', 'get-caller-identity']);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal((JSON.parse(cli.stdout) as { Account: string }).Account, rootAccount);
+  });
+
+  it('a new user is denied until a policy allows, and a deactivated key stops at once', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'doc' }));
+    const alice = await userWithKey(rootIam, 'alice');
+    const who = await sts(k, alice).send(new GetCallerIdentityCommand({}));
+    assert.equal(who.Arn, `arn:aws:iam::${rootAccount}:user/alice`);
+    assert.match(who.UserId!, /^AIDA[A-Z0-9]{17}$/);
+    assert.equal(await outcome(s3(k, alice).send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'AccessDenied');
+    assert.equal(await outcome(iam(k, alice).send(new ListUsersCommand({}))), 'AccessDenied');
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'alice', PolicyName: 'read', PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }]),
+    }));
+    assert.equal(await outcome(s3(k, alice).send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK');
+    assert.equal(await outcome(s3(k, alice).send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }))), 'AccessDenied');
+    // The AWS CLI, with the same key.
+    assert.equal(aws(k, ['s3api', 'get-object', '--bucket', b, '--key', 'doc', '/dev/null'], alice).status, 0);
+    await rootIam.send(new UpdateAccessKeyCommand({ UserName: 'alice', AccessKeyId: alice.accessKeyId, Status: 'Inactive' }));
+    assert.equal(await outcome(s3(k, alice).send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'InvalidAccessKeyId');
+    assert.equal(await outcome(rootIam.send(new DeleteUserCommand({ UserName: 'alice' }))), 'DeleteConflictException');
+  });
+
+  it('group and managed policies allow; an explicit deny in another policy wins; a boundary caps an admin', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    const bob = await userWithKey(rootIam, 'bob');
+    await rootIam.send(new CreateGroupCommand({ GroupName: 'readers' }));
+    await rootIam.send(new AddUserToGroupCommand({ GroupName: 'readers', UserName: 'bob' }));
+    const managed = await rootIam.send(new CreatePolicyCommand({
+      PolicyName: 'list-and-write', PolicyDocument: doc([{ Effect: 'Allow', Action: ['s3:ListBucket', 's3:PutObject'], Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`] }]),
+    }));
+    await rootIam.send(new AttachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: managed.Policy!.Arn! }));
+    assert.equal(await outcome(s3(k, bob).send(new PutObjectCommand({ Bucket: b, Key: 'a', Body: 'a' }))), 'OK');
+    assert.equal(await outcome(s3(k, bob).send(new ListObjectsV2Command({ Bucket: b }))), 'OK');
+    await rootIam.send(new PutUserPolicyCommand({ UserName: 'bob', PolicyName: 'no-writes', PolicyDocument: doc([{ Effect: 'Deny', Action: 's3:PutObject', Resource: '*' }]) }));
+    assert.equal(await outcome(s3(k, bob).send(new PutObjectCommand({ Bucket: b, Key: 'b', Body: 'b' }))), 'AccessDenied');
+    assert.equal(await outcome(s3(k, bob).send(new ListObjectsV2Command({ Bucket: b }))), 'OK');
+
+    const admin = await userWithKey(rootIam, 'admin');
+    await rootIam.send(new AttachUserPolicyCommand({ UserName: 'admin', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    assert.equal(await outcome(s3(k, admin).send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'c' }))), 'OK');
+    assert.equal(await outcome(iam(k, admin).send(new ListUsersCommand({}))), 'OK');
+    await rootIam.send(new PutUserPermissionsBoundaryCommand({ UserName: 'admin', PermissionsBoundary: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }));
+    assert.equal(await outcome(s3(k, admin).send(new PutObjectCommand({ Bucket: b, Key: 'd', Body: 'd' }))), 'AccessDenied');
+    assert.equal(await outcome(s3(k, admin).send(new ListObjectsV2Command({ Bucket: b }))), 'OK');
+    assert.equal(await outcome(iam(k, admin).send(new ListUsersCommand({}))), 'AccessDenied');
+  });
+
+  it('cross-account: the bucket policy (user ARN, account ARN or account id) and the identity policy must both allow', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'shared', Body: 'shared' }));
+    const partnerIam = iam(k, partner);
+    const carol = await userWithKey(partnerIam, 'carol');
+    for (const principal of [`arn:aws:iam::${partner.accountId}:user/carol`, `arn:aws:iam::${partner.accountId}:root`, partner.accountId]) {
+      await s3(k).send(new PutBucketPolicyCommand({ Bucket: b, Policy: doc([{ Effect: 'Allow', Principal: { AWS: principal }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }]) }));
+      assert.equal(await outcome(s3(k, carol).send(new GetObjectCommand({ Bucket: b, Key: 'shared' }))), 'AccessDenied', `no identity policy yet (${principal})`);
+      await partnerIam.send(new PutUserPolicyCommand({ UserName: 'carol', PolicyName: 'get', PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]) }));
+      assert.equal(await outcome(s3(k, carol).send(new GetObjectCommand({ Bucket: b, Key: 'shared' }))), 'OK', principal);
+      await partnerIam.send(new DeleteUserPolicyCommand({ UserName: 'carol', PolicyName: 'get' }));
+    }
+  });
+
+  it('AssumeRole, same- and cross-account, with a session policy that narrows the role', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'r', Body: 'r' }));
+    const role = await rootIam.send(new CreateRoleCommand({
+      RoleName: 'reader',
+      AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${rootAccount}:root`, partner.accountId] }, Action: 'sts:AssumeRole' }]),
+    }));
+    await rootIam.send(new PutRolePolicyCommand({
+      RoleName: 'reader', PolicyName: 'rw', PolicyDocument: doc([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${b}/*` }]),
+    }));
+    // Root users may not assume roles (AWS: "Roles may not be assumed by root accounts.").
+    assert.equal(await outcome(sts(k).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'root' }))), 'AccessDenied');
+    // The trust policy delegates to the account: a user needs its own permission too.
+    const assumer = await userWithKey(rootIam, 'assumer');
+    assert.equal(await outcome(sts(k, assumer).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'same' }))), 'AccessDenied');
+    const mayAssume = doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.Role!.Arn! }]);
+    await rootIam.send(new PutUserPolicyCommand({ UserName: 'assumer', PolicyName: 'assume', PolicyDocument: mayAssume }));
+    const same = await sts(k, assumer).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'same' }));
+    const sameCreds = { accessKeyId: same.Credentials!.AccessKeyId!, secretAccessKey: same.Credentials!.SecretAccessKey!, sessionToken: same.Credentials!.SessionToken! };
+    assert.match(sameCreds.accessKeyId, /^ASIA/);
+    assert.equal((await sts(k, sameCreds).send(new GetCallerIdentityCommand({}))).Arn, `arn:aws:sts::${rootAccount}:assumed-role/reader/same`);
+    assert.equal(await outcome(s3(k, sameCreds).send(new PutObjectCommand({ Bucket: b, Key: 'w', Body: 'w' }))), 'OK');
+
+    const narrowed = await sts(k, assumer).send(new AssumeRoleCommand({
+      RoleArn: role.Role!.Arn!, RoleSessionName: 'narrow', Policy: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]),
+    }));
+    const n = { accessKeyId: narrowed.Credentials!.AccessKeyId!, secretAccessKey: narrowed.Credentials!.SecretAccessKey!, sessionToken: narrowed.Credentials!.SessionToken! };
+    assert.equal(await outcome(s3(k, n).send(new GetObjectCommand({ Bucket: b, Key: 'r' }))), 'OK');
+    assert.equal(await outcome(s3(k, n).send(new PutObjectCommand({ Bucket: b, Key: 'w2', Body: 'w' }))), 'AccessDenied');
+    // The AWS CLI with temporary credentials.
+    assert.equal(aws(k, ['s3api', 'get-object', '--bucket', b, '--key', 'r', '/dev/null'], n).status, 0);
+    // A tampered session token is refused.
+    assert.equal(await outcome(s3(k, { ...n, sessionToken: `${n.sessionToken.slice(0, -4)}AAAA` }).send(new GetObjectCommand({ Bucket: b, Key: 'r' }))), 'InvalidToken');
+
+    // Cross-account: the partner account is trusted by id; its user needs its own permission.
+    const dave = await userWithKey(iam(k, partner), 'dave');
+    assert.equal(await outcome(sts(k, dave).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'dave' }))), 'AccessDenied');
+    await iam(k, partner).send(new PutUserPolicyCommand({ UserName: 'dave', PolicyName: 'assume', PolicyDocument: mayAssume }));
+    const cross = await sts(k, dave).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'dave' }));
+    const c = { accessKeyId: cross.Credentials!.AccessKeyId!, secretAccessKey: cross.Credentials!.SecretAccessKey!, sessionToken: cross.Credentials!.SessionToken! };
+    assert.equal((await sts(k, c).send(new GetCallerIdentityCommand({}))).Account, rootAccount);
+    assert.equal(await outcome(s3(k, c).send(new GetObjectCommand({ Bucket: b, Key: 'r' }))), 'OK');
+  });
+
+  it('a bucket policy requiring MFA (aws:MultiFactorAuthAge < 3600) denies plain keys, allows GetSessionToken credentials with a TOTP code', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'secret', Body: 's' }));
+    const erin = await userWithKey(rootIam, 'erin');
+    await rootIam.send(new PutUserPolicyCommand({ UserName: 'erin', PolicyName: 'get', PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]) }));
+    await s3(k).send(new PutBucketPolicyCommand({
+      Bucket: b,
+      Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${b}/*`, Condition: { NumericGreaterThanIfExists: { 'aws:MultiFactorAuthAge': '3600' } } },
+        { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${b}/*`, Condition: { Null: { 'aws:MultiFactorAuthAge': 'true' } } }]),
+    }));
+    assert.equal(await outcome(s3(k, erin).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), 'AccessDenied');
+    const device = await rootIam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: 'erin-phone' }));
+    const seed = Buffer.from(device.VirtualMFADevice!.Base32StringSeed!).toString('utf8');
+    const now = Date.now();
+    await rootIam.send(new EnableMFADeviceCommand({
+      UserName: 'erin', SerialNumber: device.VirtualMFADevice!.SerialNumber!, AuthenticationCode1: totp(seed, now - 30_000), AuthenticationCode2: totp(seed, now),
+    }));
+    const tok = await sts(k, erin).send(new GetSessionTokenCommand({ SerialNumber: device.VirtualMFADevice!.SerialNumber!, TokenCode: totp(seed, now + 30_000), DurationSeconds: 900 }));
+    const mfa = { accessKeyId: tok.Credentials!.AccessKeyId!, secretAccessKey: tok.Credentials!.SecretAccessKey!, sessionToken: tok.Credentials!.SessionToken! };
+    assert.equal(await outcome(s3(k, mfa).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), 'OK');
+    // The same code twice is refused (replay), and a session without MFA stays denied.
+    assert.equal(await outcome(sts(k, erin).send(new GetSessionTokenCommand({ SerialNumber: device.VirtualMFADevice!.SerialNumber!, TokenCode: totp(seed, now + 30_000) }))), 'AccessDenied');
+    const plain = await sts(k, erin).send(new GetSessionTokenCommand({}));
+    const p = { accessKeyId: plain.Credentials!.AccessKeyId!, secretAccessKey: plain.Credentials!.SecretAccessKey!, sessionToken: plain.Credentials!.SessionToken! };
+    assert.equal(await outcome(s3(k, p).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), 'AccessDenied');
+  });
+
+  it('per-user home prefixes with ${aws:username} in one group policy', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await rootIam.send(new CreateGroupCommand({ GroupName: 'homes' }));
+    await rootIam.send(new PutGroupPolicyCommand({
+      GroupName: 'homes', PolicyName: 'home',
+      PolicyDocument: doc([
+        { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::${b}/home/\${aws:username}/*` },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringLike: { 's3:prefix': 'home/${aws:username}/*' } } },
+      ]),
+    }));
+    const users: Record<string, Credentials> = {};
+    for (const name of ['fay', 'gus']) {
+      users[name] = await userWithKey(rootIam, name);
+      await rootIam.send(new AddUserToGroupCommand({ GroupName: 'homes', UserName: name }));
+    }
+    assert.equal(await outcome(s3(k, users.fay!).send(new PutObjectCommand({ Bucket: b, Key: 'home/fay/a', Body: 'a' }))), 'OK');
+    assert.equal(await outcome(s3(k, users.fay!).send(new PutObjectCommand({ Bucket: b, Key: 'home/gus/a', Body: 'a' }))), 'AccessDenied');
+    assert.equal(await outcome(s3(k, users.gus!).send(new GetObjectCommand({ Bucket: b, Key: 'home/fay/a' }))), 'AccessDenied');
+    assert.equal(await outcome(s3(k, users.fay!).send(new ListObjectsV2Command({ Bucket: b, Prefix: 'home/fay/' }))), 'OK');
+    assert.equal(await outcome(s3(k, users.fay!).send(new ListObjectsV2Command({ Bucket: b, Prefix: 'home/gus/' }))), 'AccessDenied');
+    const got = await rootIam.send(new GetUserCommand({ UserName: 'fay' }));
+    assert.equal(got.User?.Arn, `arn:aws:iam::${rootAccount}:user/fay`);
+  });
+
+  it('an SCP denying s3:DeleteBucket binds a member account, root included, and never the management account', async () => {
+    const member = JSON.parse(kuraCli(['account', 'create', '--name', 'member', '--json', '--data-dir', k.dataDir]).stdout) as Credentials & { accountId: string };
+    const cli = (args: string[]): string => {
+      const r = kuraCli([...args, '--data-dir', k.dataDir]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    cli(['org', 'create', '--management', rootAccount]);
+    const ou = cli(['org', 'create-ou', '--name', 'workloads']);
+    cli(['org', 'move-account', member.accountId, '--to', ou]);
+    const file = join(mkdtempSync(join(tmpdir(), 'kura-scp-')), 'scp.json');
+    writeFileSync(file, doc([{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }]));
+    const scp = cli(['org', 'create-policy', '--name', 'no-bucket-deletes', '--file', file]);
+    cli(['org', 'attach-policy', scp, '--target', ou]);
+    // Changes made by the CLI reach the running server within two seconds.
+    await new Promise((r) => setTimeout(r, 2_100));
+    const mb = bucketName();
+    await s3(k, member).send(new CreateBucketCommand({ Bucket: mb }));
+    assert.equal(await outcome(s3(k, member).send(new DeleteBucketCommand({ Bucket: mb }))), 'AccessDenied');
+    const own = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: own }));
+    assert.equal(await outcome(s3(k).send(new DeleteBucketCommand({ Bucket: own }))), 'OK', 'the management account is never restricted');
+  });
+});
