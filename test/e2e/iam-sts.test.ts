@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -261,5 +262,65 @@ describe('IAM and STS through real clients', () => {
     const own = bucketName();
     await s3(k).send(new CreateBucketCommand({ Bucket: own }));
     assert.equal(await outcome(s3(k).send(new DeleteBucketCommand({ Bucket: own }))), 'OK', 'the management account is never restricted');
+  });
+
+  it('the AWS CLI drives IAM; secrets are shown once; the simulator answers with the server\'s evaluator', async () => {
+    const run = (args: string[]): unknown => {
+      const r = aws(k, args);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout);
+    };
+    run(['iam', 'create-user', '--user-name', 'cli-user', '--path', '/team/']);
+    const key = run(['iam', 'create-access-key', '--user-name', 'cli-user']) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } };
+    assert.ok(key.AccessKey.SecretAccessKey.length >= 40);
+    const listed = run(['iam', 'list-access-keys', '--user-name', 'cli-user']) as { AccessKeyMetadata: Record<string, unknown>[] };
+    assert.equal(listed.AccessKeyMetadata.length, 1);
+    assert.equal(listed.AccessKeyMetadata[0]!.SecretAccessKey, undefined, 'the secret is never shown again');
+    const users = run(['iam', 'list-users', '--path-prefix', '/team/']) as { Users: { UserName: string; Arn: string }[] };
+    assert.deepEqual(users.Users.map((u) => u.Arn), [`arn:aws:iam::${rootAccount}:user/team/cli-user`]);
+    run(['iam', 'put-user-policy', '--user-name', 'cli-user', '--policy-name', 'p', '--policy-document', doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::x/*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } }])]);
+    const sim = run(['iam', 'simulate-principal-policy', '--policy-source-arn', `arn:aws:iam::${rootAccount}:user/team/cli-user`,
+      '--action-names', 's3:GetObject', 's3:PutObject', '--resource-arns', 'arn:aws:s3:::x/k']) as { EvaluationResults: { EvalActionName: string; EvalDecision: string; MissingContextValues: string[] }[] };
+    const byAction = Object.fromEntries(sim.EvaluationResults.map((r) => [r.EvalActionName, r]));
+    assert.equal(byAction['s3:GetObject']!.EvalDecision, 'implicitDeny');
+    assert.deepEqual(byAction['s3:GetObject']!.MissingContextValues.map((v) => v.toLowerCase()), ['aws:securetransport']);
+    assert.equal(byAction['s3:PutObject']!.EvalDecision, 'implicitDeny');
+    const withContext = run(['iam', 'simulate-principal-policy', '--policy-source-arn', `arn:aws:iam::${rootAccount}:user/team/cli-user`, '--action-names', 's3:GetObject',
+      '--resource-arns', 'arn:aws:s3:::x/k', '--context-entries', 'ContextKeyName=aws:SecureTransport,ContextKeyValues=true,ContextKeyType=boolean']) as { EvaluationResults: { EvalDecision: string }[] };
+    assert.equal(withContext.EvaluationResults[0]!.EvalDecision, 'allowed');
+    const summary = run(['iam', 'get-account-summary']) as { SummaryMap: Record<string, number> };
+    assert.ok(summary.SummaryMap.Users! >= 1);
+  });
+
+  it('bad input gets IAM\'s errors and changes nothing', async () => {
+    const code = async (p: Promise<unknown>): Promise<string> => outcome(p);
+    assert.equal(await code(rootIam.send(new CreateUserCommand({ UserName: 'bad name!' }))), 'ValidationError');
+    await rootIam.send(new CreateUserCommand({ UserName: 'Mallory' }));
+    assert.equal(await code(rootIam.send(new CreateUserCommand({ UserName: 'mallory' }))), 'EntityAlreadyExistsException');
+    assert.equal(await code(rootIam.send(new PutUserPolicyCommand({ UserName: 'Mallory', PolicyName: 'p', PolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"GetObject","Resource":"*"}]}' }))), 'MalformedPolicyDocumentException');
+    const big = doc(Array.from({ length: 60 }, (_, i) => ({ Sid: `S${i}`, Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::bucket-${i}/*` })));
+    assert.ok(big.length > 2048);
+    assert.equal(await code(rootIam.send(new PutUserPolicyCommand({ UserName: 'Mallory', PolicyName: 'big', PolicyDocument: big }))), 'LimitExceededException');
+    assert.equal(await code(rootIam.send(new AttachUserPolicyCommand({ UserName: 'Mallory', PolicyArn: 'arn:aws:iam::123:policy/nope' }))), 'InvalidInputException');
+    assert.equal(await code(rootIam.send(new CreateRoleCommand({
+      RoleName: 'ghost-trust', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'sts:AssumeRole' }]),
+    }))), 'MalformedPolicyDocumentException');
+    assert.equal(await code(rootIam.send(new GetUserCommand({ UserName: 'ghost-trust' }))), 'NoSuchEntityException');
+    const listed = await rootIam.send(new ListUsersCommand({}));
+    assert.equal(listed.Users?.some((u) => u.UserName === 'bad name!'), false);
+    // Unknown actions and malformed Query bodies, on the wire.
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${k.endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'iam.amazonaws.com' } }, (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end('Action=NoSuchAction&Version=2010-05-08');
+    });
+    assert.equal(res.status, 403, 'unsigned requests are refused before anything else');
+    assert.match(res.body, /<Code>MissingAuthenticationToken<\/Code>/);
+    // The CLI's own pagination (MaxItems/Marker) against the server.
+    assert.equal(aws(k, ['iam', 'list-users', '--max-items', '1']).status, 0);
   });
 });
