@@ -26,7 +26,7 @@ import {
   DeletePublicAccessBlockCommand as DeleteAccountPublicAccessBlockCommand, PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand, S3ControlClient,
 } from '@aws-sdk/client-s3-control';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { aws, bucketName, kuraCli, s3, startKura, type CliResult, type Credentials, type RunningKura } from './harness.js';
+import { aws, bucketName, kuraCli, s3, startKura, type CliResult, type Credentials, type RunningKura , outcome } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Constants and helpers
@@ -43,19 +43,6 @@ interface Account extends Credentials {
   canonicalUserId: string;
 }
 
-/** 'OK', or the S3 error code the SDK surfaced. */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    const r = await p;
-    // Drain a GetObject body so its socket goes back to the pool.
-    const body = (r as { Body?: { transformToString?: () => Promise<string> } } | undefined)?.Body;
-    if (typeof body?.transformToString === 'function') await body.transformToString();
-    return 'OK';
-  } catch (e) {
-    if (!(e instanceof S3ServiceException)) throw e;
-    return e.name;
-  }
-}
 
 /** outcome() for HEAD: its errors have no body, so the status says which (403 AccessDenied, 404 NotFound). */
 async function headOutcome(p: Promise<unknown>): Promise<string> {

@@ -12,16 +12,9 @@ import {
   DeletePublicAccessBlockCommand as DeletePublicAccessBlockCommandControl, GetPublicAccessBlockCommand as GetPublicAccessBlockCommandControl,
   PutPublicAccessBlockCommand as PutPublicAccessBlockCommandControl, S3ControlClient,
 } from '@aws-sdk/client-s3-control';
-import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura } from './harness.js';
+import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura , outcome } from './harness.js';
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as S3ServiceException).name;
-  }
-}
+const code = outcome;
 
 function anon(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

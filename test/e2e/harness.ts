@@ -154,6 +154,20 @@ export function kuraCli(args: string[], env: Record<string, string> = {}): CliRe
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** 'OK', or the name of the service error an SDK call failed with (anything else is rethrown). */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    const r = await p;
+    // Drain a GetObject body so its socket goes back to the pool.
+    const body = (r as { Body?: { transformToString?: () => Promise<string> } } | undefined)?.Body;
+    if (typeof body?.transformToString === 'function') await body.transformToString();
+    return 'OK';
+  } catch (e) {
+    if (!(e instanceof Error) || !('$metadata' in e)) throw e;
+    return e.name;
+  }
+}
+
 let counter = 0;
 /** A fresh bucket name per test. */
 export function bucketName(prefix = 'b'): string {

@@ -18,18 +18,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import {
-  CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3ServiceException,
+  CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura } from './harness.js';
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as S3ServiceException).name;
-  }
-}
+import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome } from './harness.js';
 
 const doc = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 

@@ -12,18 +12,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateBucketCommand, GetBucketOwnershipControlsCommand, GetPublicAccessBlockCommand, PutObjectCommand, S3ServiceException, type S3Client,
+  CreateBucketCommand, GetBucketOwnershipControlsCommand, GetPublicAccessBlockCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { bucketName, kuraCli, s3, sigv4Headers, startKura, type RunningKura } from './harness.js';
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as S3ServiceException).name;
-  }
-}
+import { bucketName, kuraCli, s3, sigv4Headers, startKura, type RunningKura, outcome } from './harness.js';
 
 function anonGet(k: RunningKura, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
