@@ -39,6 +39,8 @@ export interface BucketAccess {
   publicAccessBlock: PublicAccessBlock;
   /** Bucket tags, for aws:ResourceTag/* (attribute-based access control on buckets). */
   tags: Record<string, string>;
+  /** The default-encryption document (s3/sse.ts owns its shape); undefined = the default. */
+  encryption: string | undefined;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -57,12 +59,13 @@ export class BucketAccessCache {
   async get(bucket: string): Promise<BucketAccess> {
     const hit = this.cache.get(bucket);
     if (hit !== undefined) return hit;
-    const [text, ownershipText, aclText, pab, tagsText] = await Promise.all([
+    const [text, ownershipText, aclText, pab, tagsText, encryption] = await Promise.all([
       this.meta.getBucketConfig(bucket, 'policy'),
       this.meta.getBucketConfig(bucket, 'ownership'),
       this.meta.getBucketConfig(bucket, 'acl'),
       effectivePublicAccessBlock(this.meta, bucket),
       this.meta.getBucketConfig(bucket, 'tagging'),
+      this.meta.getBucketConfig(bucket, 'encryption'),
     ]);
     const ownership = effectiveOwnership(ownershipText);
     const entry: BucketAccess = {
@@ -73,6 +76,7 @@ export class BucketAccessCache {
       acl: aclText === undefined ? undefined : (JSON.parse(aclText) as Acl),
       publicAccessBlock: pab,
       tags: tagsText === undefined ? {} : (JSON.parse(tagsText) as Record<string, string>),
+      encryption,
     };
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(bucket, entry);

@@ -6,6 +6,11 @@
 
 const CATALOGUE = {
   AccessDenied: [403, 'Access Denied'],
+  // KMS failures S3 relays for SSE-KMS objects (S3 answers 400 with the KMS exception name).
+  'KMS.DisabledException': [400, 'The KMS key is disabled.'],
+  'KMS.NotFoundException': [400, 'Invalid keyId'],
+  'KMS.KMSInvalidStateException': [400, 'The KMS key is not in a valid state for this request.'],
+  'KMS.InvalidCiphertextException': [400, 'The ciphertext refers to a KMS key that does not exist or that you do not have access to.'],
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccountProblem: [403, 'There is a problem with your AWS account that prevents the action from completing successfully.'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],

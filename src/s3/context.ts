@@ -17,6 +17,7 @@ import type { AuthInfo } from '../auth/authenticate.js';
 import type { CredentialCache } from '../auth/credentials.js';
 import type { HashPool } from '../util/hash-pool.js';
 import type { Authorizer } from '../authz/authorizer.js';
+import type { SseDeps } from './sse.js';
 
 declare const authorized: unique symbol;
 
@@ -33,6 +34,8 @@ export interface Services {
   authorizer: Authorizer;
   /** Worker threads that hash large uploads off the event loop; absent = hash inline. */
   hashPool?: HashPool;
+  /** SSE-KMS (the KMS, S3 Bucket Keys) and SSE-C; absent = SSE-S3 only, KMS requests refused. */
+  sse?: SseDeps;
 }
 
 export interface AuthorizedRequest<K extends OperationKind = OperationKind> {

@@ -143,7 +143,7 @@ test('copy-source conditions answer 412; destination preconditions are checked',
   await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'if-match': '"nope"' }), 'PreconditionFailed');
   await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'if-match': etag }, 'bkt', 'absent'), 'NoSuchKey');
   await copy(env, { 'x-amz-copy-source': 'src/a', 'if-match': etag });
-  await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'x-amz-copy-source-server-side-encryption-customer-algorithm': 'AES256' }), 'InvalidRequest');
+  await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'x-amz-copy-source-server-side-encryption-customer-algorithm': 'AES256' }), 'InvalidArgument');
   await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'x-amz-server-side-encryption': 'aws:kms' }), 'NotImplemented');
   await rejects(copy(env, { 'x-amz-copy-source': 'src/a', 'x-amz-acl': 'public-read' }), 'AccessControlListNotSupported');
 });

@@ -10,10 +10,10 @@ import type { BucketRecord, ObjectMeta, ObjectVersion } from '../storage/ports.j
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import { metaFromHeaders, xmlResult } from './common.js';
 import { checkCopySourceConditions, writePrecondition } from './conditions.js';
-import type { Handler, Services } from './context.js';
+import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
 import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
-import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { writeAcl } from './acl.js';
@@ -47,10 +47,9 @@ export async function loadCopySource(req: S3Request, svc: Services): Promise<Loa
   return { bucket, version: v, requestedVersionId };
 }
 
-/** Every stored object is SSE-S3, so customer-key headers for the source can never apply. */
-export function checkCopySourceSse(req: S3Request): void {
-  const sseC = Object.keys(req.headers).some((h) => h.startsWith('x-amz-copy-source-server-side-encryption-customer-'));
-  if (sseC) throw s3error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+/** The key a copy source's data opens with: its SSE-C key from the copy-source headers, or KMS with the caller's rights. */
+export async function copySourceKey(svc: Services, req: S3Request, principal: AuthorizedRequest['principal'], src: LoadedCopySource): Promise<Buffer | undefined> {
+  return objectKeyFor(sseDepsOf(svc), req, principal, req.requestId, { bucket: src.bucket.name, key: src.version.key }, src.version.sse, 'copy-source');
 }
 
 /** x-amz-copy-source-version-id, sent when the source has a real version id or its bucket has versioning configured. */
@@ -80,7 +79,7 @@ function copiedMeta(src: ObjectMeta): ObjectMeta {
   return { ...rest, user: { ...user } };
 }
 
-const SSE_REQUEST_HEADERS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context', 'x-amz-server-side-encryption-bucket-key-enabled'];
+const SSE_REQUEST_HEADERS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context', 'x-amz-server-side-encryption-bucket-key-enabled'];
 
 /** Whether a request changes anything S3 lets an in-place copy change. */
 function changesSomething(req: S3Request, metadataDirective: Directive): boolean {
@@ -93,10 +92,8 @@ function changesSomething(req: S3Request, metadataDirective: Directive): boolean
 export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const dest = bucket!;
-  checkSseRequest(req);
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, dest);
-  checkCopySourceSse(req);
   const metadataDirective = parseDirective(req, 'x-amz-metadata-directive');
   const taggingDirective = parseDirective(req, 'x-amz-tagging-directive');
   // Validated whatever the directive, so a bad storage class or redirect is refused up front.
@@ -134,20 +131,24 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   if (pre) wrapPrecondition(pre)(await svc.meta.getObjectVersion(op.bucket, op.key));
   const { versionId, replaceNullVersion } = nextVersionId(dest);
 
-  const stored = await storeData(svc, readObject(svc, sv, 0, sv.size - 1), { bucket: op.bucket, key: op.key, versionId }, {
+  const sourceKey = await copySourceKey(svc, req, ctx.principal, src);
+  // The destination is encrypted per this request and the destination bucket's default, never as the source was.
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(dest.name)).encryption));
+  const stored = await storeData(svc, readObject(svc, sv, 0, sv.size - 1, sourceKey), { bucket: op.bucket, key: op.key, versionId }, {
     checksums: alg ? [alg] : [],
     maxBytes: max,
     expectedBytes: sv.size,
+    ...(enc.objectKey ? { objectKey: enc.objectKey } : {}),
   });
   try {
     const checksumValue = alg ? stored.digests.get(alg)!.toString('base64') : undefined;
     const v = singlePartVersion(svc, {
-      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored,
+      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored, enc,
       checksum: alg && checksumValue ? { algorithm: alg, value: checksumValue } : undefined,
     });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
-    const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...versionIdHeader(dest, v), ...SSE_HEADERS };
+    const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...versionIdHeader(dest, v), ...sseHeaders(enc.sse) };
     return xmlResult('CopyObjectResult', {
       ETag: etag,
       LastModified: v.lastModified,

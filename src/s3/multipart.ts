@@ -30,11 +30,14 @@ import { parseChecksumRequest, verifyChecksums } from './checksum-request.js';
 import { emptyResult, intParam, metaFromHeaders, readSmallBody, xmlResult } from './common.js';
 import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
-import { checkCopySourceSse, copySourceTooLarge, copySourceVersionHeader, loadCopySource } from './copy.js';
+import { copySourceKey, copySourceTooLarge, copySourceVersionHeader, loadCopySource } from './copy.js';
 import { discardBlobs, readObject, storeData, type StoredData } from './object-io.js';
 import { MIN_PART_SIZE, wrapPrecondition } from './objects.js';
 import { writeAcl } from './acl.js';
-import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
+import type { ObjectSse } from '../storage/ports.js';
+
+const AES256: ObjectSse = { algorithm: 'AES256' };
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 
@@ -94,9 +97,10 @@ function parseUploadChecksum(req: S3Request): { algorithm: ChecksumAlgorithm | n
 /** CreateMultipartUpload: fixes metadata, tags and the checksum algorithm/type for the whole upload. */
 export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
-  checkSseRequest(req);
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, bucket!);
+  // Encryption is fixed here for every part (an SSE-KMS upload gets its object key now; parts reopen it).
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(op.bucket)).encryption));
   const meta = metaFromHeaders(req);
   const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
   const { algorithm, type } = parseUploadChecksum(req);
@@ -113,9 +117,10 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
     tags,
     checksumAlgorithm: algorithm,
     checksumType: type,
+    ...(enc.sse.algorithm !== 'AES256' ? { sse: enc.sse } : {}),
   };
   await svc.meta.createUpload(upload);
-  const headers: S3Result['headers'] = { ...SSE_HEADERS };
+  const headers: S3Result['headers'] = { ...sseHeaders(enc.sse) };
   if (algorithm && type) {
     headers['x-amz-checksum-algorithm'] = algorithm;
     headers['x-amz-checksum-type'] = type;
@@ -151,8 +156,9 @@ async function savePart(svc: Services, upload: UploadRecord, partNumber: number,
 export const uploadPart: Handler<'UploadPart'> = async (ctx, svc) => {
   const { req, op } = ctx;
   const partNumber = parsePartNumber(req);
-  checkSseRequest(req);
   const upload = await loadUpload(ctx, svc);
+  const sse = upload.sse ?? AES256;
+  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const cr = parseChecksumRequest(req);
@@ -166,11 +172,12 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx, svc) => {
     checksums: compute,
     maxBytes: svc.config.maxObjectSize,
     expectedBytes: length,
+    ...(objectKey ? { objectKey } : {}),
   });
   try {
     const verified = verifyChecksums(cr, stored.md5, stored.digests, ctx.trailers());
     const part = await savePart(svc, upload, partNumber, stored);
-    const headers: S3Result['headers'] = { ETag: part.etag, ...SSE_HEADERS };
+    const headers: S3Result['headers'] = { ETag: part.etag, ...sseHeaders(sse) };
     if (alg && part.checksum) headers[checksumHeader(alg)] = part.checksum;
     else if (cr.algorithm && verified) headers[checksumHeader(cr.algorithm)] = verified;
     return emptyResult(200, headers);
@@ -199,9 +206,11 @@ function parseCopySourceRange(value: string | undefined, size: number): { start:
 export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
   const { req, op } = ctx;
   const partNumber = parsePartNumber(req);
-  checkCopySourceSse(req);
   const upload = await loadUpload(ctx, svc);
+  const sse = upload.sse ?? AES256;
+  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
   const src = await loadCopySource(req, svc);
+  const sourceKey = await copySourceKey(svc, req, ctx.principal, src);
   const sv = src.version;
   checkCopySourceConditions(req, sv);
   const range = parseCopySourceRange(header(req, 'x-amz-copy-source-range'), sv.size);
@@ -210,10 +219,11 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
   if (length > max) throw copySourceTooLarge(max);
   const alg = upload.checksumAlgorithm;
   // Decrypted from the source's context, re-encrypted under this part's own.
-  const stored = await storeData(svc, readObject(svc, sv, range.start, range.end), { bucket: op.bucket, key: op.key, uploadId: upload.uploadId, partNumber }, {
+  const stored = await storeData(svc, readObject(svc, sv, range.start, range.end, sourceKey), { bucket: op.bucket, key: op.key, uploadId: upload.uploadId, partNumber }, {
     checksums: alg ? [alg] : [],
     maxBytes: max,
     expectedBytes: length,
+    ...(objectKey ? { objectKey } : {}),
   });
   try {
     const part = await savePart(svc, upload, partNumber, stored);
@@ -221,7 +231,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
       ETag: part.etag,
       LastModified: part.lastModified,
       ...(alg && part.checksum ? { [`Checksum${alg}`]: part.checksum } : {}),
-    }, 200, { ...copySourceVersionHeader(src), ...SSE_HEADERS });
+    }, 200, { ...copySourceVersionHeader(src), ...sseHeaders(sse) });
   } catch (e) {
     discardBlobs(svc, [stored.piece.blobId]);
     throw e;
@@ -356,6 +366,9 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
   checkCompleteHeaders(req, upload, checksum, size);
 
   if (pre) wrapPrecondition(pre)(await svc.meta.getObjectVersion(op.bucket, op.key));
+  const sse = upload.sse ?? AES256;
+  // Completing an SSE-KMS upload needs kms:Decrypt on its key, as on AWS.
+  if (sse.algorithm === 'aws:kms') await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
   const { versionId, replaceNullVersion } = nextVersionId(b);
   const pieces: DataPiece[] = parts.map((p) => ({
     ...p.piece,
@@ -378,7 +391,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     tags: upload.tags,
     uploadId: upload.uploadId,
     pieces,
-    sse: { algorithm: 'AES256' },
+    sse,
   };
   let garbage;
   try {
@@ -395,7 +408,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     Key: op.key,
     ETag: etag,
     ...(checksum ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type } : {}),
-  }, 200, { ...versionIdHeader(b, v), ...SSE_HEADERS });
+  }, 200, { ...versionIdHeader(b, v), ...sseHeaders(sse) });
 };
 
 /** AbortMultipartUpload: drops the upload and frees its part blobs; 204. */

@@ -5,13 +5,13 @@
  * to where the piece belongs (bucket, key, version or upload/part, blob id), so a moved or
  * swapped blob fails authentication instead of being served. See crypto/sse/README.md.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { PassThrough, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { newDataKey, openDataKey, streamAadPrefix, type EncryptionContext } from '../crypto/sse/envelope.js';
+import { DEK_BYTES, newDataKey, openDataKey, openUnderObjectKey, streamAadPrefix, wrapUnderObjectKey, type EncryptionContext } from '../crypto/sse/envelope.js';
 import { cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer } from '../crypto/sse/stream-cipher.js';
 import { s3error } from '../errors/s3-errors.js';
-import type { DataPiece, InlineBlob, ObjectVersion } from '../storage/ports.js';
+import type { DataPiece, InlineBlob, ObjectVersion, PieceEncryption } from '../storage/ports.js';
 import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
 import { newOpaqueId } from '../util/ids.js';
 import type { HashJob } from '../util/hash-pool.js';
@@ -36,6 +36,8 @@ export interface StoreOptions {
   maxBytes: number;
   /** Bytes the client announced; fewer or more → IncompleteBody. */
   expectedBytes: number | undefined;
+  /** SSE-KMS / SSE-C: the object key the piece's DEK is wrapped under (absent: the master key, SSE-S3). */
+  objectKey?: Buffer;
 }
 
 export interface StoredData {
@@ -125,7 +127,7 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
   }
   const blobId = newOpaqueId(18);
   const ctx = pieceContext(place, blobId);
-  const { dek, wrapped } = newDataKey(svc.keyring, ctx);
+  const { dek, enc: pieceEnc } = newPieceKey(svc, ctx, opts.objectKey);
   const offload = svc.hashPool !== undefined && (opts.expectedBytes === undefined || opts.expectedBytes >= OFFLOAD_MIN_BYTES);
   const tap = new Tap(opts.checksums, opts.maxBytes, opts.expectedBytes, offload ? svc.hashPool!.start(true, opts.checksums) : undefined);
   const enc = createEncryptStream(dek, streamAadPrefix(ctx));
@@ -139,7 +141,7 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
     }
     const d = await tap.digests();
     return {
-      piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped }, tier: 'inline' },
+      piece: { blobId, size: tap.bytes, enc: pieceEnc, tier: 'inline' },
       md5: d.md5,
       digests: d.sums,
       inline: { blobId, data: Buffer.concat(sink.chunks) },
@@ -158,7 +160,7 @@ export async function storeData(svc: Services, source: Readable, place: PiecePla
   }
   const d = await tap.digests();
   return {
-    piece: { blobId, size: tap.bytes, enc: { scheme: 1, dek: wrapped } },
+    piece: { blobId, size: tap.bytes, enc: pieceEnc },
     md5: d.md5,
     digests: d.sums,
     inline: undefined,
@@ -182,10 +184,27 @@ function readCipher(svc: Services, piece: DataPiece, start: number, end: number)
   })());
 }
 
+/** A fresh DEK for a piece and how it is kept: under the master key, or under the object key. */
+function newPieceKey(svc: Services, ctx: EncryptionContext, objectKey: Buffer | undefined): { dek: Buffer; enc: PieceEncryption } {
+  if (!objectKey) {
+    const { dek, wrapped } = newDataKey(svc.keyring, ctx);
+    return { dek, enc: { scheme: 1, dek: wrapped } };
+  }
+  const dek = randomBytes(DEK_BYTES);
+  return { dek, enc: { scheme: 2, dek: wrapUnderObjectKey(objectKey, dek, ctx) } };
+}
+
+/** Opens a piece's DEK. Scheme 2 needs the object key, which the handler obtained for this request. */
+function openPieceKey(svc: Services, piece: DataPiece, ctx: EncryptionContext, objectKey: Buffer | undefined): Buffer {
+  if (piece.enc.scheme === 1) return openDataKey(svc.keyring, piece.enc.dek, ctx);
+  if (!objectKey) throw new Error(`piece ${piece.blobId} needs its object key`);
+  return openUnderObjectKey(objectKey, piece.enc.dek, ctx);
+}
+
 /** Decrypting reader for bytes [start, end] of one piece. */
-export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number): Readable {
+export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number, objectKey?: Buffer): Readable {
   const ctx = pieceContext(place, piece.blobId);
-  const dek = openDataKey(svc.keyring, piece.enc.dek, ctx);
+  const dek = openPieceKey(svc, piece, ctx, objectKey);
   const r = cipherRangeFor(piece.size, start, end);
   const raw = readCipher(svc, piece, r.cipherStart, r.cipherEnd);
   const dec = createDecryptStream(dek, streamAadPrefix(ctx), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
@@ -197,27 +216,27 @@ export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, st
  * Bytes [start, end] of an object whose data is all inline, decrypted in memory: small GETs
  * skip the stream machinery entirely. undefined when the object is not all inline.
  */
-export async function readInlineObject(svc: Services, v: ObjectVersion, start: number, end: number): Promise<Buffer | undefined> {
+export async function readInlineObject(svc: Services, v: ObjectVersion, start: number, end: number, objectKey?: Buffer): Promise<Buffer | undefined> {
   if (v.pieces.length !== 1 || v.pieces[0]!.tier !== 'inline') return undefined;
   const piece = v.pieces[0]!;
   const data = await svc.meta.readInline(piece.blobId);
   if (data === undefined) throw new Error(`inline blob ${piece.blobId} is missing`);
   const ctx = pieceContext(placeOf(v, piece), piece.blobId);
-  const dek = openDataKey(svc.keyring, piece.enc.dek, ctx);
+  const dek = openPieceKey(svc, piece, ctx, objectKey);
   const r = v.size === 0 ? cipherRangeFor(0, 0, -1) : cipherRangeFor(piece.size, start, end);
   return decryptBuffer(dek, streamAadPrefix(ctx), data.subarray(r.cipherStart, r.cipherEnd + 1), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
 }
 
 /** A stream of bytes [start, end] (inclusive) of an object made of one or more pieces. */
-export function readObject(svc: Services, v: ObjectVersion, start: number, end: number): Readable {
+export function readObject(svc: Services, v: ObjectVersion, start: number, end: number, objectKey?: Buffer): Readable {
   // One piece (every object not built by multipart): its decrypting stream is the body, no
   // extra stream hop per chunk.
-  if (v.pieces.length === 1 && v.size > 0 && end >= start) return readPiece(svc, v.pieces[0]!, placeOf(v, v.pieces[0]!), start, end);
+  if (v.pieces.length === 1 && v.size > 0 && end >= start) return readPiece(svc, v.pieces[0]!, placeOf(v, v.pieces[0]!), start, end, objectKey);
   async function* gen(): AsyncGenerator<Buffer> {
     if (v.size === 0) {
       // An empty object still has one authenticated (empty, final) chunk: read it so a
       // tampered or truncated blob fails here too.
-      for (const piece of v.pieces) for await (const c of readPiece(svc, piece, placeOf(v, piece), 0, -1)) yield c as Buffer;
+      for (const piece of v.pieces) for await (const c of readPiece(svc, piece, placeOf(v, piece), 0, -1, objectKey)) yield c as Buffer;
       return;
     }
     if (end < start) return;
@@ -229,7 +248,7 @@ export function readObject(svc: Services, v: ObjectVersion, start: number, end: 
       if (piece.size === 0 || pEnd < start || pStart > end) continue;
       const s = Math.max(start, pStart) - pStart;
       const e = Math.min(end, pEnd) - pStart;
-      for await (const chunk of readPiece(svc, piece, placeOf(v, piece), s, e)) yield chunk as Buffer;
+      for await (const chunk of readPiece(svc, piece, placeOf(v, piece), s, e, objectKey)) yield chunk as Buffer;
     }
   }
   return Readable.from(gen(), { objectMode: false, highWaterMark: 1024 * 1024 });

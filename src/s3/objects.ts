@@ -10,7 +10,7 @@ import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from '
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
-import { checkObjectLockHeaders, checkSseRequest, SSE_HEADERS } from './sse-request.js';
+import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, writeEncryption, type WriteEncryption } from './sse.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { intParam } from './common.js';
@@ -33,7 +33,7 @@ export async function commitVersion(
 /** The version record of a single-part object whose data was just stored (PUT, POST, Copy). */
 export function singlePartVersion(svc: Services, f: {
   bucket: string; key: string; versionId: string; owner: WriteAcl; meta: ObjectMeta; tags: Record<string, string>;
-  stored: StoredData; checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
+  stored: StoredData; checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined; enc: WriteEncryption;
 }): ObjectVersion {
   return {
     bucket: f.bucket,
@@ -41,8 +41,8 @@ export function singlePartVersion(svc: Services, f: {
     versionId: f.versionId,
     isDeleteMarker: false,
     size: f.stored.piece.size,
-    // The MD5 of the bytes, as S3 gives single-part SSE-S3 objects (a copy is single-part too).
-    etag: `"${f.stored.md5.toString('hex')}"`,
+    // The MD5 of the bytes for single-part SSE-S3 objects (a copy is single-part too); opaque for SSE-KMS and SSE-C.
+    etag: opaqueEtag(f.enc.objectKey, f.stored.md5),
     lastModified: svc.clock.now().toISOString(),
     ownerAccountId: f.owner.ownerAccountId,
     ...(f.owner.acl ? { acl: f.owner.acl } : {}),
@@ -51,7 +51,7 @@ export function singlePartVersion(svc: Services, f: {
     tags: f.tags,
     uploadId: null,
     pieces: [f.stored.piece],
-    sse: { algorithm: 'AES256' },
+    sse: f.enc.sse,
   };
 }
 
@@ -63,9 +63,9 @@ export function wrapPrecondition(p: (c: ObjectVersion | undefined) => void): (c:
 export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const b = bucket!;
-  checkSseRequest(req);
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, b);
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption));
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const meta = metaFromHeaders(req);
@@ -79,17 +79,18 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
     checksums: cr.compute,
     maxBytes: svc.config.maxObjectSize,
     expectedBytes: length,
+    ...(enc.objectKey ? { objectKey: enc.objectKey } : {}),
   });
   let checksumValue: string | undefined;
   try {
     checksumValue = verifyChecksums(cr, stored.md5, stored.digests, ctx.trailers());
     const v = singlePartVersion(svc, {
-      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored,
+      bucket: op.bucket, key: op.key, versionId, owner, meta, tags, stored, enc,
       checksum: cr.algorithm && checksumValue ? { algorithm: cr.algorithm, value: checksumValue } : undefined,
     });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
-    const headers: S3Result['headers'] = { ETag: etag, ...SSE_HEADERS, ...versionIdHeader(b, v) };
+    const headers: S3Result['headers'] = { ETag: etag, ...sseHeaders(enc.sse), ...versionIdHeader(b, v) };
     if (cr.algorithm && checksumValue) {
       headers[checksumHeader(cr.algorithm)] = checksumValue;
       headers['x-amz-checksum-type'] = 'FULL_OBJECT';
@@ -143,7 +144,7 @@ function objectHeaders(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: Ob
     ETag: v.etag,
     'Last-Modified': httpDate(v.lastModified),
     'Accept-Ranges': 'bytes',
-    ...SSE_HEADERS,
+    ...sseHeaders(v.sse),
     ...versionIdHeader(ctx.bucket!, v),
   };
   if (tagCount(v.tags) > 0) h['x-amz-tagging-count'] = String(tagCount(v.tags));
@@ -206,14 +207,17 @@ export const getObject: Handler<'GetObject'> = async (ctx, svc) => {
   rejectSseOnRead(ctx);
   const v = await loadForRead(ctx, svc);
   const plan = planRead(ctx, v);
-  const inline = await readInlineObject(svc, v, plan.start, plan.end);
-  return { status: plan.status, headers: plan.headers, body: inline ?? readObject(svc, v, plan.start, plan.end) };
+  const objectKey = await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
+  const inline = await readInlineObject(svc, v, plan.start, plan.end, objectKey);
+  return { status: plan.status, headers: plan.headers, body: inline ?? readObject(svc, v, plan.start, plan.end, objectKey) };
 };
 
 export const headObject: Handler<'HeadObject'> = async (ctx, svc) => {
   rejectSseOnRead(ctx);
   const v = await loadForRead(ctx, svc);
   const plan = planRead(ctx, v);
+  // HEAD needs what GET needs: the SSE-C key, or the caller's kms:Decrypt on the object's key.
+  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
   return { status: plan.status, headers: plan.headers };
 };
 

@@ -16,7 +16,7 @@ import type { ObjectVersion } from '../storage/ports.js';
 import type { Handler } from './context.js';
 import { commitVersion, singlePartVersion } from './objects.js';
 import { discardBlobs, storeData } from './object-io.js';
-import { SSE_HEADERS } from './sse-request.js';
+import { sseHeaders } from './sse.js';
 import { parseTaggingXml } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 import { validateKey } from './names.js';
@@ -146,11 +146,11 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
   });
   try {
     if (range && stored.piece.size < range.min) throw s3error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
-    const v = singlePartVersion(svc, { bucket: op.bucket, key, versionId, owner, meta, tags, stored, checksum: undefined });
+    const v = singlePartVersion(svc, { bucket: op.bucket, key, versionId, owner, enc: { sse: { algorithm: 'AES256' } }, meta, tags, stored, checksum: undefined });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, undefined, stored.inline);
     const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;
-    const headers: S3Result['headers'] = { ETag: etag, Location: location, ...SSE_HEADERS, ...versionIdHeader(b, v) };
+    const headers: S3Result['headers'] = { ETag: etag, Location: location, ...sseHeaders(v.sse), ...versionIdHeader(b, v) };
     const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
     if (redirect) {
       try {

@@ -76,12 +76,44 @@ export interface ObjectChecksum {
   value: string;
 }
 
-/** How one stored piece of an object's data is encrypted (SSE-S3, format 1). */
-export interface PieceEncryption {
-  scheme: 1;
-  /** The piece's data key, wrapped under the service master key. */
-  dek: WrappedKey;
+/** A key wrapped locally (AES-256-GCM) under an object key; base64 fields. */
+export interface LocalWrap {
+  iv: string;
+  ct: string;
+  tag: string;
 }
+
+/**
+ * How one stored piece of an object's data is encrypted. Scheme 1 (SSE-S3): the piece's data
+ * key wrapped under the service master key. Scheme 2 (SSE-KMS, SSE-C): wrapped under the
+ * object key, which only the request can supply (a KMS data key the caller may decrypt, or
+ * the customer's key) — see crypto/sse/README.md.
+ */
+export type PieceEncryption =
+  | { scheme: 1; dek: WrappedKey }
+  | { scheme: 2; dek: LocalWrap };
+
+/** An object's server-side encryption, as stored. */
+export type ObjectSse =
+  | { algorithm: 'AES256' }
+  | {
+      algorithm: 'aws:kms';
+      keyArn: string;
+      /** The object key as KMS encrypted it (base64 ciphertext blob), context aws:s3:arn = the object. */
+      dataKey?: string;
+      /** With an S3 Bucket Key: the bucket key as KMS encrypted it (context aws:s3:arn = the bucket) and the per-object derivation nonce. */
+      bucketKey?: { dataKey: string; nonce: string };
+      /** x-amz-server-side-encryption-context as given (base64 of a JSON object), replayed to KMS. */
+      context?: string;
+    }
+  | {
+      algorithm: 'SSE-C';
+      /** base64 MD5 of the customer key (echoed to clients). */
+      keyMd5: string;
+      /** HMAC-SHA256(salt, key), base64: checks a later request's key without storing it. */
+      keyHmac: string;
+      salt: string;
+    };
 
 /** One stored piece of object data: the whole object, or one part of a multipart object. */
 export interface DataPiece {
@@ -125,7 +157,7 @@ export interface ObjectVersion {
   /** Set when the object was built by CompleteMultipartUpload (its pieces are bound to it). */
   uploadId: string | null;
   pieces: DataPiece[];
-  sse: { algorithm: 'AES256' };
+  sse: ObjectSse;
   /** The object's ACL as last set; absent = the default (owner FULL_CONTROL only). Kept, not evaluated, under BucketOwnerEnforced. */
   acl?: Acl;
 }
@@ -144,6 +176,8 @@ export interface UploadRecord {
   initiatorAccountId?: string;
   /** The ACL the completed object gets (from the CreateMultipartUpload request). */
   acl?: Acl;
+  /** Fixed at CreateMultipartUpload: every part is encrypted under the same object key. Absent = SSE-S3. */
+  sse?: ObjectSse;
 }
 
 export interface PartRecord {

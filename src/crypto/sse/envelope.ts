@@ -4,9 +4,10 @@
  * the place it was made for. Also seals the access-key secrets kept in the database.
  * The layout is specified in ./README.md.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
 import type { Keyring, WrappedKey } from '../keyring.js';
+import type { LocalWrap } from '../../storage/ports.js';
 
 /** What a key or secret is bound to, e.g. { bucket, key, versionId } or { uploadId, partNumber }. */
 export type EncryptionContext = Readonly<Record<string, string>>;
@@ -17,7 +18,7 @@ export const DEK_BYTES = 32;
 // Labels keep the three uses of a context apart: a wrapped DEK can never be opened as a
 // sealed secret (or the reverse) even under an identical context, and a stream's chunk
 // AAD never equals a wrap AAD.
-type Use = 'data-key' | 'secret' | 'stream';
+type Use = 'data-key' | 'secret' | 'stream' | 'object-key';
 
 /** The canonical serialisation: JSON object with keys sorted by UTF-16 code unit, no whitespace. */
 export function canonicalContext(ctx: EncryptionContext): string {
@@ -68,4 +69,40 @@ export function openSecret(keyring: Keyring, sealed: string, ctx: EncryptionCont
     throw new IntegrityError('sealed secret is not valid JSON');
   }
   return keyring.unwrap(w, contextAad('secret', ctx)).toString('utf8');
+}
+
+/**
+ * Wraps a piece's DEK under an object key (SSE-KMS: the KMS data key; SSE-C: the customer's
+ * key), AES-256-GCM with the piece's context as AAD. Without the object key the DEK — and the
+ * data — cannot be opened: the service master key alone is not enough.
+ */
+export function wrapUnderObjectKey(objectKey: Buffer, dek: Buffer, ctx: EncryptionContext): LocalWrap {
+  if (objectKey.length !== DEK_BYTES) throw new TypeError('object key must be 32 bytes');
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', objectKey, iv);
+  c.setAAD(contextAad('object-key', ctx));
+  const ct = Buffer.concat([c.update(dek), c.final()]);
+  return { iv: iv.toString('base64'), ct: ct.toString('base64'), tag: c.getAuthTag().toString('base64') };
+}
+
+/** Opens a DEK wrapped by wrapUnderObjectKey; a wrong key, context or tampering → IntegrityError. */
+export function openUnderObjectKey(objectKey: Buffer, w: LocalWrap, ctx: EncryptionContext): Buffer {
+  try {
+    const d = createDecipheriv('aes-256-gcm', objectKey, Buffer.from(w.iv, 'base64'));
+    d.setAAD(contextAad('object-key', ctx));
+    d.setAuthTag(Buffer.from(w.tag, 'base64'));
+    const dek = Buffer.concat([d.update(Buffer.from(w.ct, 'base64')), d.final()]);
+    if (dek.length !== DEK_BYTES) throw new Error('length');
+    return dek;
+  } catch {
+    throw new IntegrityError('data key does not open under the object key');
+  }
+}
+
+/**
+ * An object key derived from an S3 Bucket Key and a per-object nonce: one KMS data-key call
+ * serves many objects, while no two objects share a key.
+ */
+export function deriveObjectKey(bucketKey: Buffer, nonce: Buffer): Buffer {
+  return createHmac('sha256', bucketKey).update('kura-bucket-key-v1\0').update(nonce).digest();
 }

@@ -179,13 +179,14 @@ function toUpload(r: UploadRow): UploadRecord {
     checksumAlgorithm: doc.checksumAlgorithm, checksumType: doc.checksumType,
     ...(doc.initiatorAccountId !== undefined ? { initiatorAccountId: doc.initiatorAccountId } : {}),
     ...(doc.acl !== undefined ? { acl: doc.acl } : {}),
+    ...(doc.sse !== undefined ? { sse: doc.sse } : {}),
   };
 }
 
 function uploadDoc(u: UploadRecord): string {
   const doc: UploadDoc = {
     ownerAccountId: u.ownerAccountId, meta: u.meta, tags: u.tags,
-    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType, initiatorAccountId: u.initiatorAccountId, acl: u.acl,
+    checksumAlgorithm: u.checksumAlgorithm, checksumType: u.checksumType, initiatorAccountId: u.initiatorAccountId, acl: u.acl, sse: u.sse,
   };
   return JSON.stringify(doc);
 }
