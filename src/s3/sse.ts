@@ -60,7 +60,11 @@ export function parseBucketEncryption(body: string): BucketEncryption {
   const bke = textOf(rule, 'BucketKeyEnabled')?.trim().toLowerCase();
   if (bke !== undefined && bke !== 'true' && bke !== 'false') throw s3error('MalformedXML');
   const blocked = childOf(rule, 'BlockedEncryptionTypes');
-  const types = blocked ? listOf(blocked, 'EncryptionType').map((t) => String((t as unknown as { '#text'?: string })['#text'] ?? t).trim()) : [];
+  const raw: unknown = blocked?.EncryptionType;
+  const types = (raw === undefined ? [] : Array.isArray(raw) ? (raw as unknown[]) : [raw]).map((t) => {
+    if (typeof t !== 'string') throw s3error('MalformedXML');
+    return t.trim();
+  });
   for (const t of types) if (t !== 'SSE-C' && t !== 'NONE') throw s3error('MalformedXML');
   return {
     algorithm,
