@@ -75,13 +75,13 @@ export interface DecideInput {
   identity?: IdentitySide;
 }
 
-interface SetResult {
+export interface SetResult {
   allow: string | undefined;
   denies: string[];
 }
 
 /** Evaluates a set of identity-side policies: the first Allow and every Deny, named. */
-function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest): SetResult {
+export function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest): SetResult {
   let allow: string | undefined;
   const denies: string[] = [];
   for (const p of policies) {
