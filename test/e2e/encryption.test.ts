@@ -104,6 +104,16 @@ function rawHeaders(client: S3Client): () => Record<string, string> {
   return () => seen;
 }
 
+/** Makes a client send this x-amz-server-side-encryption-customer-key-MD5 whatever the key (the SDK computes the right one). */
+function withKeyMd5(client: S3Client, md5: string): S3Client {
+  client.middlewareStack.add((next) => async (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers;
+    if (headers?.['x-amz-server-side-encryption-customer-key-md5'] !== undefined) headers['x-amz-server-side-encryption-customer-key-md5'] = md5;
+    return next(args);
+  }, { step: 'build', name: 'encryptionTestKeyMd5' });
+  return client;
+}
+
 /** An anonymous HTTPS GET. */
 function anonGet(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -621,12 +631,10 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     assert.deepEqual(await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'obj', ...ssec(wrong) }))), { name: 'AccessDenied', status: 403 });
     assert.equal((await result(tls.send(new HeadObjectCommand({ Bucket: b, Key: 'obj', ...ssec(wrong) })))).status, 403);
 
-    // The SDK always computes the key MD5; without its middleware the test sends a mismatching one.
-    const raw = tlsS3(k);
-    assert.equal(raw.middlewareStack.remove('ssecMiddleware'), true);
-    const badMd5 = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: c.b64, SSECustomerKeyMD5: wrong.md5 };
-    assert.deepEqual(await result(raw.send(new PutObjectCommand({ Bucket: b, Key: 'bad-md5', Body: 'x', ...badMd5 }))), { name: 'InvalidArgument', status: 400 });
-    assert.deepEqual(await result(raw.send(new GetObjectCommand({ Bucket: b, Key: 'obj', ...badMd5 }))), { name: 'InvalidArgument', status: 400 });
+    // The SDK always computes the key MD5 itself: this client replaces it on the wire (before signing).
+    const badMd5 = withKeyMd5(tlsS3(k), wrong.md5);
+    assert.deepEqual(await result(badMd5.send(new PutObjectCommand({ Bucket: b, Key: 'bad-md5', Body: 'x', ...ssec(c) }))), { name: 'InvalidArgument', status: 400 });
+    assert.deepEqual(await result(badMd5.send(new GetObjectCommand({ Bucket: b, Key: 'obj', ...ssec(c) }))), { name: 'InvalidArgument', status: 400 });
     // A 16-byte key (the SDK base64-encodes a non-base64 string as given).
     assert.deepEqual(await result(tls.send(new PutObjectCommand({ Bucket: b, Key: 'short', Body: 'x', SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'sixteen-byte-key' }))), { name: 'InvalidArgument', status: 400 });
 
