@@ -15,6 +15,9 @@ import { availableParallelism } from 'node:os';
 import { HashPool } from './util/hash-pool.js';
 import { createIdentityServices } from './identity-wiring.js';
 import { createQueryApi } from './query-api.js';
+import { FileAuditSink } from './audit/audit.js';
+import { createKmsServices } from './kms-wiring.js';
+import { BucketKeyCache } from './s3/sse.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger } from './util/log.js';
 
@@ -65,13 +68,16 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
   const identity = createIdentityServices({ meta, keyring, clock, region: config.region, credentials });
+  const audit = new FileAuditSink(join(config.dataDir, 'audit', 'audit.log'));
+  const kms = createKmsServices({ meta, keyring, clock, region: config.region, identities: identity.identities, audit });
   const authn = { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache(), sessions: identity.sessions };
   const queryApi = createQueryApi({
-    authn: { ...authn, clock }, authorizer: identity.authorizer, region: config.region, log, iam: identity.iam, sts: identity.sts,
+    authn: { ...authn, clock }, authorizer: identity.authorizer, region: config.region, log, iam: identity.iam, sts: identity.sts, kms: kms.endpoint,
     identityContext: async (p) => (await identity.identities.sideFor(p))?.context ?? new Map(),
   });
+  const sse = { kms: kms.s3, bucketKeys: new BucketKeyCache(() => clock.now().getTime()), allowInsecureSse: config.allowSseOverHttp };
   const pipeline = createPipeline({
-    config, meta, blobs, keyring, clock, log, credentials, hashPool, authorizer: identity.authorizer, authn, queryApi,
+    config, meta, blobs, keyring, clock, log, credentials, hashPool, authorizer: identity.authorizer, authn, queryApi, sse,
   });
   const tls = config.httpsPort >= 0 ? await loadOrCreateTls(config.dataDir, config.tls) : undefined;
   const server = await startServers(pipeline, clock, log, {

@@ -17,9 +17,10 @@ import { errorResponse, iamError, IamError, IAM_XMLNS, QUERY_XML_CONTENT_TYPE, S
 import type { ContextValue } from './iam/policy/request.js';
 import { buildRequestContext } from './authz/request-context.js';
 import { assumeRoleActions } from './iam/sts/sts-service.js';
+import { KmsError, kmsErrorBody } from './kms/errors.js';
 import type { Logger } from './http/server.js';
 
-export type QueryService = 'iam' | 'sts';
+export type QueryService = 'iam' | 'sts' | 'kms';
 
 export interface IamEndpoint {
   /** The IAM action and resource ARN a call must be allowed. */
@@ -29,6 +30,11 @@ export interface IamEndpoint {
 
 export interface StsEndpoint {
   handle(call: { caller: SignedPrincipal; requestId: string; query: QueryRequest; context: ReadonlyMap<string, ContextValue>; identityAllowed?: ReadonlySet<string> }): Promise<string>;
+}
+
+/** The KMS JSON 1.1 API (X-Amz-Target: TrentService.<Operation>). */
+export interface KmsEndpoint {
+  handle(call: { caller: SignedPrincipal; requestId: string; operation: string; input: unknown; context: ReadonlyMap<string, ContextValue> }): Promise<object>;
 }
 
 /** Simulate{Principal,Custom}Policy: answered by the server's own evaluator. */
@@ -43,6 +49,7 @@ export interface QueryApiDeps {
   log: Logger;
   iam: IamEndpoint;
   sts: StsEndpoint;
+  kms?: KmsEndpoint;
   /** The caller's principal tags and organization keys (aws:PrincipalTag/*, aws:PrincipalOrgID) for trust policies. */
   identityContext: (p: SignedPrincipal) => Promise<ReadonlyMap<string, ContextValue>>;
 }
@@ -57,6 +64,7 @@ export function queryServiceOf(req: S3Request): QueryService | undefined {
   if (req.rawPath !== '/' || (req.method !== 'POST' && req.method !== 'GET')) return undefined;
   const scope = SCOPE_RE.exec(header(req, 'authorization') ?? '')?.[1] ?? req.query.get('X-Amz-Credential')?.split('/')[3];
   if (scope === 'iam' || scope === 'sts') return scope;
+  if (scope === 'kms' || (header(req, 'x-amz-target') ?? '').startsWith('TrentService.')) return 'kms';
   const host = (header(req, 'host') ?? '').toLowerCase();
   if (host.startsWith('iam.')) return 'iam';
   if (host.startsWith('sts.')) return 'sts';
@@ -96,7 +104,7 @@ function authError(e: S3Error): IamError {
 }
 
 export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: QueryService) => Promise<S3Result> {
-  async function handle(req: S3Request, service: QueryService): Promise<string> {
+  async function handle(req: S3Request, service: 'iam' | 'sts'): Promise<string> {
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const bodySha256 = createHash('sha256').update(body).digest('hex');
     // IAM is a global service signed for us-east-1; STS for the configured region.
@@ -143,7 +151,45 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
     return deps.sts.handle({ caller: principal, requestId: req.requestId, query, context, ...(identityAllowed ? { identityAllowed } : {}) });
   }
 
+  /** KMS speaks JSON, with its own error shapes; authentication and context are shared. */
+  async function handleKms(req: S3Request): Promise<S3Result> {
+    const json = (status: number, body: object): S3Result => ({
+      status, headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': req.requestId }, body: JSON.stringify(body),
+    });
+    try {
+      if (!deps.kms) throw new KmsError('UnknownOperationException', 'KMS is not enabled on this server');
+      const body = await readBody(req);
+      const bodySha256 = createHash('sha256').update(body).digest('hex');
+      let principal;
+      let auth;
+      try {
+        ({ principal, auth } = await authenticate(req, { ...deps.authn, services: ['kms'], region: deps.region }, undefined, bodySha256));
+      } catch (e) {
+        if (!(e instanceof S3Error)) throw e;
+        const code = e.code === 'SignatureDoesNotMatch' ? 'InvalidSignatureException' : e.code === 'ExpiredToken' ? 'ExpiredTokenException' : 'UnrecognizedClientException';
+        return json(400, { __type: code, message: e.message });
+      }
+      if (principal.kind === 'anonymous') return json(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
+      const target = header(req, 'x-amz-target') ?? '';
+      if (!target.startsWith('TrentService.')) throw new KmsError('UnknownOperationException', `Unknown operation ${target}`);
+      let input: unknown;
+      try {
+        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new KmsError('SerializationException', 'Start of structure or map found where not expected.');
+      }
+      const context = buildRequestContext({ req, principal, auth, region: deps.region, resourceAccount: undefined });
+      for (const [k2, v] of await deps.identityContext(principal)) context.set(k2, v);
+      return json(200, await deps.kms.handle({ caller: principal, requestId: req.requestId, operation: target.slice('TrentService.'.length), input, context }));
+    } catch (e) {
+      if (e instanceof KmsError) return json(e.status, kmsErrorBody(e));
+      deps.log.error('internal error', { requestId: req.requestId, err: e instanceof Error ? e.stack : String(e) });
+      return json(500, { __type: 'KMSInternalException', message: 'An internal error occurred' });
+    }
+  }
+
   return async (req, service) => {
+    if (service === 'kms') return handleKms(req);
     const namespace = service === 'iam' ? IAM_XMLNS : STS_XMLNS;
     try {
       const xml = await handle(req, service);

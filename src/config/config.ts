@@ -25,6 +25,11 @@ export const ConfigSchema = z.object({
   rootSecretAccessKey: z.string().min(16).max(128).optional(),
   /** Signature Version 2 is off by default: it is weaker (SHA-1, no scope). */
   allowSigV2: z.boolean().default(false),
+  /**
+   * Testing only: accept SSE-C keys and SSE-KMS requests over plain HTTP. AWS refuses both
+   * without TLS; turning this on sends customer keys in clear over the network.
+   */
+  allowSseOverHttp: z.boolean().default(false),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Largest single PUT (S3: 5 GiB). */
   maxObjectSize: z.number().int().positive().default(5 * 1024 ** 3),

@@ -8,6 +8,7 @@ export type KmsErrorCode =
   | 'AccessDeniedException'
   | 'AlreadyExistsException'
   | 'DisabledException'
+  | 'DryRunOperationException'
   | 'IncorrectKeyException'
   | 'InvalidAliasNameException'
   | 'InvalidCiphertextException'

@@ -29,7 +29,14 @@ export function newMaterial(
 
 const DEFAULT_CAPACITY = 4096;
 
-/** Unwrapped material by (account, key id, version). Material of a version never changes, so entries never go stale. */
+const cacheId = (k: { accountId: string; keyId: string }, e: KeyMaterialVersion): string => `${k.accountId}/${k.keyId}/${e.version}/${e.wrapped.iv}`;
+
+/**
+ * Unwrapped material by (account, key id, version, wrap IV). The wrap's random IV is part
+ * of the cache key so that material remembered for a write that then failed (a version
+ * number that was never stored, and may later be stored with other material) can never
+ * be served for the version that does get stored.
+ */
 export class MaterialCache {
   private readonly entries = new Map<string, Buffer>();
 
@@ -37,7 +44,9 @@ export class MaterialCache {
 
   /** The material of one version of a key; undefined when the key has no such version. */
   get(k: KmsKeyDoc, version: number): Buffer | undefined {
-    const id = `${k.accountId}/${k.keyId}/${version}`;
+    const entry = k.material.find((m) => m.version === version);
+    if (!entry) return undefined;
+    const id = cacheId(k, entry);
     const hit = this.entries.get(id);
     if (hit) {
       // Re-insert: Map iteration order is insertion order, so the first entry is the least recently used.
@@ -45,8 +54,6 @@ export class MaterialCache {
       this.entries.set(id, hit);
       return hit;
     }
-    const entry = k.material.find((m) => m.version === version);
-    if (!entry) return undefined;
     let material: Buffer;
     try {
       material = this.keyring.unwrap(entry.wrapped, wrapAad(k.accountId, k.keyId, version));
@@ -60,8 +67,8 @@ export class MaterialCache {
   }
 
   /** Seeds the cache with material just generated (saves the first unwrap). */
-  remember(k: { accountId: string; keyId: string }, version: number, material: Buffer): void {
-    this.put(`${k.accountId}/${k.keyId}/${version}`, material);
+  remember(k: { accountId: string; keyId: string }, entry: KeyMaterialVersion, material: Buffer): void {
+    this.put(cacheId(k, entry), material);
   }
 
   /** Drops a deleted key's material. */

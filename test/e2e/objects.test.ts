@@ -133,7 +133,7 @@ describe('objects through @aws-sdk/client-s3', () => {
     await expectError(s3(k, { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x'.repeat(40) }).send(new ListBucketsCommand({})), 'InvalidAccessKeyId', 403);
   });
 
-  it('fails closed on guards and features it cannot honour yet', async () => {
+  it('fails closed on guards it cannot honour', async () => {
     const c = s3(k);
     const b = bucketName();
     await c.send(new CreateBucketCommand({ Bucket: b }));
@@ -143,9 +143,9 @@ describe('objects through @aws-sdk/client-s3', () => {
     await expectError(c.send(new GetObjectCommand({ Bucket: b, Key: 'o', ExpectedBucketOwner: '000000000000' })), 'AccessDenied', 403);
     // Object Lock headers are never silently dropped: the bucket has no Object Lock configuration.
     await expectError(c.send(new PutObjectCommand({ Bucket: b, Key: 'locked', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'InvalidRequest', 400);
-    // SSE-KMS / SSE-C are refused until the keys issue, never downgraded to SSE-S3.
-    await expectError(c.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
-    // A session token with long-term keys (no STS yet) is refused, not ignored.
+    // SSE-KMS over plain HTTP is refused (AWS requires TLS), never downgraded to SSE-S3.
+    await expectError(c.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'InvalidRequest', 400);
+    // A session token next to a long-term key is refused, not ignored.
     await expectError(s3(k, k.root, { credentials: { ...k.root, sessionToken: 'FwoGZXIvYXdzEBogus' } }).send(new ListBucketsCommand({})), 'InvalidToken', 400);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * Composition of the built-in KMS: its decisions (key policies evaluated with the caller's
+ * identity side, src/authz/decide-kms.ts), its audit sink, its JSON endpoint, and the
+ * adapter S3 uses for SSE-KMS on the requester's behalf (kms:ViaService = s3).
+ */
+import { callerArn, type SignedPrincipal, type Principal } from './auth/principal.js';
+import type { AuditSink } from './audit/audit.js';
+import { decideKms } from './authz/decide-kms.js';
+import type { IdentityCache } from './authz/identity-side.js';
+import type { Keyring } from './crypto/keyring.js';
+import { s3error } from './errors/s3-errors.js';
+import { compilePolicy, type CompiledPolicy } from './iam/policy/compile.js';
+import { parsePolicy } from './iam/policy/parse.js';
+import type { ContextValue } from './iam/policy/request.js';
+import { KmsError, KmsService, s3ViaService, type KmsAuthorize } from './kms/kms-service.js';
+import { loadKey } from './kms/store.js';
+import type { KmsEndpoint } from './query-api.js';
+import type { S3Kms } from './s3/sse.js';
+import type { MetadataStore } from './storage/ports.js';
+import type { Clock } from './util/clock.js';
+
+export interface KmsServices {
+  service: KmsService;
+  endpoint: KmsEndpoint;
+  s3: S3Kms;
+}
+
+const POLICY_TYPE = { 'resource-policy': 'resource-based', 'identity-policy': 'identity-based', 'permissions-boundary': 'permissions boundary', 'session-policy': 'session', scp: 'service control' } as const;
+
+/** S3's answer for a KMS failure on an SSE-KMS request. */
+function toS3(e: unknown): unknown {
+  if (!(e instanceof KmsError)) return e;
+  switch (e.code) {
+    case 'AccessDeniedException':
+      return s3error('AccessDenied', e.message);
+    case 'DisabledException':
+      return s3error('KMS.DisabledException', e.message);
+    case 'NotFoundException':
+      return s3error('KMS.NotFoundException', e.message);
+    case 'KMSInvalidStateException':
+      return s3error('KMS.KMSInvalidStateException', e.message);
+    case 'InvalidCiphertextException':
+    case 'IncorrectKeyException':
+      return s3error('KMS.InvalidCiphertextException', e.message);
+    case 'ValidationException':
+      return s3error('InvalidArgument', e.message);
+    default:
+      return e;
+  }
+}
+
+function signed(p: Principal): SignedPrincipal {
+  // SSE-KMS refuses anonymous callers before the KMS is reached (s3/sse.ts).
+  if (p.kind === 'anonymous') throw s3error('AccessDenied');
+  return p;
+}
+
+export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring; clock: Clock; region: string; identities: IdentityCache; audit: AuditSink }): KmsServices {
+  const compiled = new Map<string, CompiledPolicy>();
+  const compileKeyPolicy = (text: string): CompiledPolicy => {
+    let c = compiled.get(text);
+    if (!c) {
+      const parsed = parsePolicy(text);
+      if (!('ast' in parsed)) throw new Error('a stored key policy does not parse');
+      c = compilePolicy(parsed.ast, { policyId: 'key-policy' });
+      if (compiled.size >= 1_000) compiled.clear();
+      compiled.set(text, c);
+    }
+    return c;
+  };
+  const authorize: KmsAuthorize = async (r) => {
+    const loaded = await deps.identities.sideFor(r.caller);
+    if (!loaded) return { effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist' };
+    const context = new Map<string, ContextValue>(loaded.context);
+    for (const [k, v] of r.context) context.set(k, v);
+    const d = decideKms({
+      principal: r.caller, action: r.action, resource: r.keyArn,
+      keyAccountId: r.keyPolicy === undefined ? undefined : r.keyAccountId,
+      keyPolicy: r.keyPolicy === undefined ? undefined : compileKeyPolicy(r.keyPolicy),
+      identity: loaded.side, context,
+    });
+    const first = d.trace[0];
+    const policyType = first && first.layer in POLICY_TYPE ? POLICY_TYPE[first.layer as keyof typeof POLICY_TYPE] : undefined;
+    return { effect: d.effect, ...(first ? { reason: first.reason } : {}), ...(policyType ? { policyType } : {}) };
+  };
+  const service = new KmsService({
+    meta: deps.meta, keyring: deps.keyring, clock: deps.clock, region: deps.region, authorize,
+    audit: (e) => deps.audit.record(e),
+  });
+  const via = (requestId: string) => ({ service: 's3' as const, region: deps.region, requestId });
+  const s3: S3Kms = {
+    resolveKeyArn: async (caller, keyRef, requestId) => {
+      try {
+        return (await service.resolveKeyFor(signed(caller), keyRef, via(requestId))).keyArn;
+      } catch (e) {
+        throw toS3(e);
+      }
+    },
+    generateDataKey: async (caller, keyRef, context, requestId) => {
+      try {
+        return await service.generateDataKeyFor(signed(caller), keyRef, context, via(requestId));
+      } catch (e) {
+        throw toS3(e);
+      }
+    },
+    decrypt: async (caller, blob, context, requestId) => {
+      try {
+        return await service.decryptFor(signed(caller), blob, context, via(requestId));
+      } catch (e) {
+        throw toS3(e);
+      }
+    },
+    // A Bucket Key served from cache still needs the caller's right on the KMS key, and the
+    // key must still be usable: the same checks as a KMS call, without the cryptography.
+    authorize: async (caller, keyArn, action, context, requestId) => {
+      const m = /^arn:aws:kms:[^:]+:(\d{12}):key\/(.+)$/.exec(keyArn);
+      const key = m ? await loadKey(deps.meta, m[1]!, m[2]!) : undefined;
+      if (!key) throw s3error('KMS.NotFoundException', `Key '${keyArn}' does not exist`);
+      if (key.keyState === 'Disabled') throw s3error('KMS.DisabledException', `${keyArn} is disabled.`);
+      if (key.keyState !== 'Enabled') throw s3error('KMS.KMSInvalidStateException', `${keyArn} is pending deletion.`);
+      const p = signed(caller);
+      const ctx = new Map<string, ContextValue>([['kms:calleraccount', p.accountId], ['kms:viaservice', s3ViaService(deps.region)], ['aws:viaawsservice', 'true']]);
+      const keys = Object.keys(context);
+      ctx.set('kms:encryptioncontextkeys', keys);
+      for (const k of keys) ctx.set(`kms:encryptioncontext:${k.toLowerCase()}`, context[k]!);
+      const d = await authorize({ caller: p, action, keyArn, keyAccountId: key.accountId, keyPolicy: key.policy, context: ctx });
+      deps.audit.record({
+        time: deps.clock.now().toISOString(), service: 'kms', operation: action === 'kms:Decrypt' ? 'Decrypt (S3 Bucket Key, cached)' : 'GenerateDataKey (S3 Bucket Key, cached)',
+        requestId, viaRequestId: requestId, callerArn: callerArn(p)!, accountId: p.accountId, resource: keyArn,
+        outcome: d.effect === 'Allow' ? 'allowed' : 'denied', ...(d.reason ? { reason: d.reason } : {}),
+      });
+      if (d.effect !== 'Allow') throw s3error('AccessDenied', `User is not authorized to perform: ${action} on resource: ${keyArn}`);
+    },
+  };
+  const endpoint: KmsEndpoint = { handle: (call) => service.handle(call) };
+  return { service, endpoint, s3 };
+}
+

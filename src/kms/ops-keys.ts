@@ -1,0 +1,262 @@
+/**
+ * Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, Schedule/
+ * CancelKeyDeletion, UpdateKeyDescription, key policies and tags. Key states and the
+ * errors for the wrong one follow AWS's key-state table; management of AWS managed keys
+ * is refused (see Call.refuseManaged).
+ */
+import type { ContextValue } from '../iam/policy/request.js';
+import { KmsError } from './errors.js';
+import {
+  ANY_STATE, NOT_PENDING, addDays, newKeyDoc, requestTagKeys, requireState,
+  type Call, type ResolveOptions,
+} from './core.js';
+import {
+  MAX_TAGS, PENDING_WINDOW_DAYS, ROTATION_DAYS, epochSeconds, keyMetadata,
+  type KeyState, type KmsKeyDoc, type KmsTag,
+} from './model.js';
+import { paginate, readPaging } from './paging.js';
+import { checkKeyPolicy, defaultKeyPolicy } from './policy.js';
+import * as store from './store.js';
+
+export type Op = (call: Call) => Promise<Record<string, unknown>>;
+
+export const KEY_ID_RULE = { required: true, min: 1, max: 2048 } as const;
+/** Management operations name a key of the caller's account by key id or key ARN only. */
+export const OWN_KEY: ResolveOptions = { aliases: false, crossAccount: false };
+
+const DESCRIPTION_RULE = { min: 0, max: 8192 } as const;
+const POLICY_RULE = { min: 1, max: 131_072 } as const;
+const POLICY_NAME_RULE = { min: 1, max: 128, pattern: /^[\w]+$/ } as const;
+
+/** Every KeySpec AWS knows; only SYMMETRIC_DEFAULT exists here. */
+const KEY_SPECS = [
+  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
+] as const;
+const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'] as const;
+const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] as const;
+
+/** Tags as KMS checks them: unique keys (case-sensitive), no aws: prefix, at most 50 on a key. */
+export function checkTags(tags: readonly KmsTag[]): void {
+  const seen = new Set<string>();
+  for (const t of tags) {
+    if (seen.has(t.TagKey)) throw new KmsError('TagException', 'Duplicate tag keys');
+    seen.add(t.TagKey);
+    if (t.TagKey.toLowerCase().startsWith('aws:')) throw new KmsError('TagException', 'Tags beginning with aws: are reserved');
+  }
+  if (tags.length > MAX_TAGS) throw new KmsError('TagException', `A KMS key can have at most ${MAX_TAGS} tags`);
+}
+
+/**
+ * The common shape of a management write: under the account lock, resolve the caller's own
+ * key, authorize, refuse AWS managed keys, check the state, change the document, store it.
+ */
+export async function mutateKey<R>(
+  call: Call, ref: string, action: string, states: readonly KeyState[], change: (k: KmsKeyDoc) => R | Promise<R>,
+  extra: Record<string, ContextValue> = {},
+): Promise<R> {
+  return call.locked(async () => {
+    const { key } = await call.resolveKey(ref, OWN_KEY);
+    await call.authorize(action, { kind: 'key', key }, extra);
+    call.refuseManaged(key, action);
+    requireState(key, states);
+    const out = await change(key);
+    await store.saveKey(call.meta, key);
+    return out;
+  });
+}
+
+/** Read-only access to one key: resolve, authorize, check the state. */
+export async function readKey(call: Call, ref: string, action: string, opts: ResolveOptions = OWN_KEY): Promise<KmsKeyDoc> {
+  const { key } = await call.resolveKey(ref, opts);
+  await call.authorize(action, { kind: 'key', key });
+  requireState(key, ANY_STATE);
+  return key;
+}
+
+const createKey: Op = async (call) => {
+  const { input } = call;
+  const policy = input.string('Policy', POLICY_RULE);
+  const description = input.string('Description', DESCRIPTION_RULE) ?? '';
+  const usage = input.enumValue('KeyUsage', KEY_USAGES);
+  const cmkSpec = input.enumValue('CustomerMasterKeySpec', KEY_SPECS);
+  const keySpec = input.enumValue('KeySpec', KEY_SPECS);
+  const origin = input.enumValue('Origin', ORIGINS) ?? 'AWS_KMS';
+  const multiRegion = input.bool('MultiRegion') ?? false;
+  input.bool('BypassPolicyLockoutSafetyCheck');
+  const tags = input.tags('Tags') ?? [];
+  if (keySpec !== undefined && cmkSpec !== undefined) {
+    throw new KmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
+  }
+  const spec = keySpec ?? cmkSpec ?? 'SYMMETRIC_DEFAULT';
+  if (spec !== 'SYMMETRIC_DEFAULT') {
+    throw new KmsError('UnsupportedOperationException', `KeySpec ${spec} is not supported: this KMS offers symmetric encryption keys (SYMMETRIC_DEFAULT) only.`);
+  }
+  if (usage !== undefined && usage !== 'ENCRYPT_DECRYPT') {
+    throw new KmsError('ValidationException', `KeyUsage ${usage} is not compatible with KeySpec SYMMETRIC_DEFAULT`);
+  }
+  if (origin !== 'AWS_KMS') throw new KmsError('UnsupportedOperationException', `Origin ${origin} is not supported: key material is always generated by this KMS (AWS_KMS).`);
+  if (multiRegion) throw new KmsError('UnsupportedOperationException', 'Multi-Region keys are not supported.');
+  if (input.has('CustomKeyStoreId') || input.has('XksKeyId')) throw new KmsError('UnsupportedOperationException', 'Custom key stores are not supported.');
+  checkTags(tags);
+
+  const attributes = {
+    'kms:KeySpec': spec, 'kms:KeyUsage': 'ENCRYPT_DECRYPT', 'kms:KeyOrigin': origin, 'kms:MultiRegion': 'false',
+    ...requestTagKeys(tags),
+  };
+  await call.authorize('kms:CreateKey', { kind: 'account' }, attributes);
+  // Tagging at creation needs kms:TagResource too, as in AWS.
+  if (tags.length > 0) await call.authorize('kms:TagResource', { kind: 'account' }, attributes);
+  if (policy !== undefined) await checkKeyPolicy(call.meta, policy);
+
+  const key = newKeyDoc(call.env, call.accountId, call.nowIso(), {
+    description, keyManager: 'CUSTOMER', policy: policy ?? defaultKeyPolicy(call.accountId),
+    rotation: { enabled: false, periodDays: ROTATION_DAYS.default }, tags,
+  });
+  await call.locked(() => store.createKey(call.meta, key));
+  call.noteKey(key.arn);
+  return { KeyMetadata: keyMetadata(key) };
+};
+
+const describeKey: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const { key, requestAlias } = await call.resolveKey(ref, { aliases: true, crossAccount: true, createManaged: true });
+  await call.authorize('kms:DescribeKey', { kind: 'key', key }, requestAlias ? { 'kms:RequestAlias': requestAlias } : {});
+  return { KeyMetadata: keyMetadata(await call.rotateIfDue(key)) };
+};
+
+const listKeys: Op = async (call) => {
+  const paging = readPaging(call.input, 1000, 100);
+  await call.authorize('kms:ListKeys', { kind: 'account' });
+  const page = paginate(await call.liveKeys(), (k) => k.keyId, paging);
+  return { Keys: page.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), ...page.members };
+};
+
+const enableKey: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  await mutateKey(call, ref, 'kms:EnableKey', NOT_PENDING, (k) => {
+    k.keyState = 'Enabled';
+  });
+  return {};
+};
+
+const disableKey: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  await mutateKey(call, ref, 'kms:DisableKey', NOT_PENDING, (k) => {
+    k.keyState = 'Disabled';
+  });
+  return {};
+};
+
+const scheduleKeyDeletion: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const days = call.input.int('PendingWindowInDays', { min: PENDING_WINDOW_DAYS.min, max: PENDING_WINDOW_DAYS.max }) ?? PENDING_WINDOW_DAYS.default;
+  const key = await mutateKey(call, ref, 'kms:ScheduleKeyDeletion', NOT_PENDING, (k) => {
+    k.keyState = 'PendingDeletion';
+    k.deletionDate = addDays(call.nowIso(), days);
+    return k;
+  }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(days) });
+  return { KeyId: key.arn, DeletionDate: epochSeconds(key.deletionDate!), KeyState: key.keyState, PendingWindowInDays: days };
+};
+
+const cancelKeyDeletion: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const key = await mutateKey(call, ref, 'kms:CancelKeyDeletion', ['PendingDeletion'], (k) => {
+    // AWS leaves a key whose deletion was cancelled disabled.
+    k.keyState = 'Disabled';
+    delete k.deletionDate;
+    return k;
+  });
+  return { KeyId: key.arn };
+};
+
+const updateKeyDescription: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const description = call.input.string('Description', { ...DESCRIPTION_RULE, required: true });
+  await mutateKey(call, ref, 'kms:UpdateKeyDescription', NOT_PENDING, (k) => {
+    k.description = description;
+  });
+  return {};
+};
+
+// ---- key policies ------------------------------------------------------------------------
+
+function readPolicyName(call: Call): void {
+  const name = call.input.string('PolicyName', POLICY_NAME_RULE);
+  if (name !== undefined && name !== 'default') throw new KmsError('NotFoundException', 'No such policy exists');
+}
+
+const getKeyPolicy: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  readPolicyName(call);
+  const key = await readKey(call, ref, 'kms:GetKeyPolicy');
+  return { Policy: key.policy, PolicyName: 'default' };
+};
+
+const putKeyPolicy: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  readPolicyName(call);
+  const policy = call.input.string('Policy', { ...POLICY_RULE, required: true });
+  call.input.bool('BypassPolicyLockoutSafetyCheck');
+  await mutateKey(call, ref, 'kms:PutKeyPolicy', ANY_STATE, async (k) => {
+    await checkKeyPolicy(call.meta, policy);
+    k.policy = policy;
+  });
+  return {};
+};
+
+const listKeyPolicies: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  readPaging(call.input, 1000, 100);
+  await readKey(call, ref, 'kms:ListKeyPolicies');
+  return { PolicyNames: ['default'], Truncated: false };
+};
+
+// ---- tags ----------------------------------------------------------------------------------
+
+const tagResource: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const tags = call.input.tags('Tags', true)!;
+  checkTags(tags);
+  await mutateKey(call, ref, 'kms:TagResource', NOT_PENDING, (k) => {
+    const merged = k.tags.filter((t) => !tags.some((n) => n.TagKey === t.TagKey));
+    merged.push(...tags);
+    checkTags(merged);
+    k.tags = merged;
+  }, requestTagKeys(tags));
+  return {};
+};
+
+const untagResource: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const keys = call.input.stringList('TagKeys', { required: true, each: { min: 1, max: 128 } })!;
+  await mutateKey(call, ref, 'kms:UntagResource', NOT_PENDING, (k) => {
+    k.tags = k.tags.filter((t) => !keys.includes(t.TagKey));
+  }, { 'aws:TagKeys': keys });
+  return {};
+};
+
+const listResourceTags: Op = async (call) => {
+  const ref = call.input.string('KeyId', KEY_ID_RULE);
+  const paging = readPaging(call.input, 50, 50);
+  const key = await readKey(call, ref, 'kms:ListResourceTags');
+  const page = paginate(key.tags, (t) => t.TagKey, paging);
+  return { Tags: page.items.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })), ...page.members };
+};
+
+export const KEY_OPS: Record<string, Op> = {
+  CreateKey: createKey,
+  DescribeKey: describeKey,
+  ListKeys: listKeys,
+  EnableKey: enableKey,
+  DisableKey: disableKey,
+  ScheduleKeyDeletion: scheduleKeyDeletion,
+  CancelKeyDeletion: cancelKeyDeletion,
+  UpdateKeyDescription: updateKeyDescription,
+  GetKeyPolicy: getKeyPolicy,
+  PutKeyPolicy: putKeyPolicy,
+  ListKeyPolicies: listKeyPolicies,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListResourceTags: listResourceTags,
+};
