@@ -14,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -385,6 +387,13 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     await rootIam.send(new PutUserPolicyCommand({ UserName: 'kms-requester', PolicyName: 'generate', PolicyDocument: doc([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key.arn }]) }));
     assert.equal((await putKms('written')).name, 'OK');
     assert.deepEqual(await get(u, 'written'), { name: 'AccessDenied', status: 403 }, 'no kms:Decrypt: no read');
+    // The audit record of that KMS call says who, on which key, on behalf of which request, and why.
+    const records = readFileSync(join(k.dataDir, 'audit', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const denied = records.filter((r) => r.operation === 'Decrypt' && r.outcome === 'denied' && r.callerArn === user.arn);
+    assert.equal(denied.length, 1, JSON.stringify(records.slice(-3)));
+    assert.equal(denied[0]!.keyArn, key.arn);
+    assert.ok(denied[0]!.viaRequestId, 'the S3 request it served');
+    assert.match(denied[0]!.reason ?? '', /no identity-based policy allows kms:Decrypt/);
     assert.equal((await get(tls, 'written')).name, 'OK', 'the root may decrypt');
     await rootIam.send(new PutUserPolicyCommand({ UserName: 'kms-requester', PolicyName: 'decrypt', PolicyDocument: doc([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.arn }]) }));
     assert.equal((await get(u, 'written')).name, 'OK');
