@@ -30,13 +30,12 @@ import type { Clock } from '../../util/clock.js';
 import { INT_RULES, MAX_TAGS, ParamReader, QueryError, RULES, type QueryRequest, type StringRule } from '../api/query.js';
 import { IamError, STS_VERSION, STS_XMLNS, invalidAction, queryResponse, type QueryObject } from '../api/xml.js';
 import type { IamRole } from '../model.js';
-import type { Finding } from '../policy/ast.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { POLICY_MESSAGES, parsePolicy } from '../policy/parse.js';
+import { parsePolicy } from '../policy/parse.js';
 import type { ContextValue } from '../policy/request.js';
-import { validatePolicy } from '../policy/validate.js';
 import { checkPackedPolicy, claimsOf, issueSession, type IssuedSession, type SessionClaims } from './session-token.js';
+import { checkIdentityPolicy } from '../service/policy-docs.js';
 
 export { openSession, principalFromClaims, sessionOpener, type SessionClaims } from './session-token.js';
 
@@ -130,30 +129,9 @@ export function assumeRoleActions(caller: SignedPrincipal, params: ReadonlyMap<s
   return { actions, resource: params.get('RoleArn') };
 }
 
-/** IAM reports JSON it cannot read as "Syntax errors in policy."; the parser's own texts for that are S3's. */
-function firstError(findings: readonly Finding[]): string | undefined {
-  const e = findings.find((f) => f.severity === 'error');
-  if (!e) return undefined;
-  if (e.message === POLICY_MESSAGES.invalidJson || e.message === POLICY_MESSAGES.firstByte) return 'Syntax errors in policy.';
-  return e.message;
-}
-
 /** A session policy is an identity policy: MalformedPolicyDocument with IAM's message when it is not one. */
-function checkSessionPolicy(doc: string): void {
-  const malformed = (m: string): IamError => new IamError('MalformedPolicyDocument', m);
-  const parsed = parsePolicy(doc);
-  if ('errors' in parsed) throw malformed(firstError(parsed.errors) ?? 'Syntax errors in policy.');
-  const message = firstError(validatePolicy(parsed.ast, { kind: 'identity' }));
-  if (message !== undefined) throw malformed(message);
-  for (const st of parsed.ast.statements) {
-    for (const a of st.action.values) {
-      if (a.value !== '*' && !/^[^:*?]+:./.test(a.value)) throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
-    }
-    for (const r of st.resource?.values ?? []) {
-      if (r.value !== '*' && !r.value.startsWith('arn:')) throw malformed(`Resource ${r.value} must be in ARN format or "*".`);
-    }
-  }
-}
+/** A session policy obeys the rules of an identity policy (IAM's messages). */
+const checkSessionPolicy = checkIdentityPolicy;
 
 /** How a trust policy answers one action for the caller. */
 type TrustAnswer = 'deny' | 'no-allow' | 'direct' | 'account';
