@@ -1,8 +1,9 @@
 /**
  * Kura benchmark. One run measures Kura (spawned here, or any S3 endpoint via --endpoint),
  * a trivial node:http server as the machine's HTTP ceiling, and single-core node:crypto
- * throughput, then prints a table with ratios and writes dist/bench-results.json.
- * See bench/README.md.
+ * throughput, then prints a table with ratios and writes dist/bench-results.json. A spawned
+ * Kura also runs the encryption-mode scenarios (SSE-KMS, S3 Bucket Keys, SSE-C;
+ * sse-scenarios.ts). See bench/README.md.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { runPhase, type PhaseResult, type PhaseSpec } from './load.js';
 import { describeMachine, memoryKiB } from './proc.js';
 import { fmt, fmtRatio, phaseLine, phaseRow, PHASE_HEADER, ratio, table } from './report.js';
 import { findRepoRoot, MALLOC_ENV, startKura, startTrivial, type Spawned } from './servers.js';
+import { sseScenarios, type SseSummary } from './sse-scenarios.js';
 import { expectOk, HttpError, LeanS3, sha256Hex, UNSIGNED_PAYLOAD, type Target } from './sigv4.js';
 
 const KiB = 1024;
@@ -92,7 +94,12 @@ const CFG = {
   large: { size: 64 * MiB, concurrency: 4, objects: args.quick ? 4 : 24, seconds: args.quick ? 15 : 30, minSeconds: args.quick ? 0 : 3, bodies: 3 },
   list: { keys: args.quick ? 2000 : 10_000, createConcurrency: 32, createSeconds: args.quick ? 20 : 45, pageSize: 1000, maxPages: 400, seconds: args.quick ? 3 : 8 },
   huge: { size: 5 * GiB, chunk: 1 * MiB },
+  /** Encryption modes (spawned Kura only): 4 KiB phases use `small`, 64 MiB phases `large` with fewer objects. */
+  sse: { largeObjects: args.quick ? 2 : 12, countPuts: 1000, abRounds: args.quick ? 2 : 6, abSeconds: args.quick ? 0.5 : 1 },
 };
+
+/** Kura's configuration file for the benchmark: SSE-KMS and SSE-C over plain HTTP (TLS cost excluded). */
+const KURA_CONFIG = { allowSseOverHttp: true };
 
 const BENCH_CREDS = { accessKeyId: 'KURABENCHROOT0001', secretAccessKey: 'kura-bench-root-secret-00000000000000000' };
 
@@ -149,7 +156,8 @@ async function createBucket(ctx: Ctx, bucket: string): Promise<void> {
 /** Median with-policy ÷ without-policy small-GET ratio from interleaved rounds (Kura only). */
 let policyAB: number | undefined;
 
-async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<void> {
+/** Returns the indices of the `small/<i>` objects the PUT 4 KiB scenario wrote. */
+async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<number[]> {
   const S = CFG.small;
   const L = CFG.large;
   const { bucket } = ctx;
@@ -271,6 +279,7 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
       c.close();
     }
   }
+  return smallKeys;
 }
 
 interface ListSummary {
@@ -410,6 +419,9 @@ async function main(): Promise<number> {
   let kuraError: string | undefined;
   let list: ListSummary | undefined;
   let dataDir: string | undefined;
+  let configDir: string | undefined;
+  let kuraConfigFile: string | undefined;
+  let sse: SseSummary | undefined;
   const runId = `${Date.now().toString(36)}-${process.pid}`;
 
   if (!args.baselineOnly) {
@@ -430,8 +442,11 @@ async function main(): Promise<number> {
       const kuraBin = args.kuraBin ?? (root ? join(root, 'bin', 'kura.js') : undefined);
       if (!kuraBin) throw new Error('cannot find bin/kura.js: run from the repository or pass --kura-bin');
       dataDir = args.dataDir ?? mkdtempSync(join(tmpdir(), 'kura-bench-'));
+      configDir = mkdtempSync(join(tmpdir(), 'kura-bench-config-'));
+      kuraConfigFile = join(configDir, 'kura-bench.json');
+      writeFileSync(kuraConfigFile, `${JSON.stringify(KURA_CONFIG)}\n`);
       try {
-        kura = await startKura({ kuraBin, dataDir, ...BENCH_CREDS });
+        kura = await startKura({ kuraBin, dataDir, ...BENCH_CREDS, configFile: kuraConfigFile });
         target = { endpoint: kura.endpoint, ...BENCH_CREDS, region: args.region };
         pid = kura.pid;
         kuraCommand = kura.command;
@@ -447,6 +462,7 @@ async function main(): Promise<number> {
     }
     if (target) {
       log(`== ${label}: ${kuraCommand}`);
+      if (kuraConfigFile) log(`   ${kuraConfigFile}: ${JSON.stringify(KURA_CONFIG)} — SSE-KMS and SSE-C over plain HTTP, so TLS cost is excluded and the numbers compare the encryption modes only`);
       log(`   endpoint ${target.endpoint}`);
       const ctx: Ctx = { label, target, bucket: `kura-bench-${runId}`, pid, s3: true };
       try {
@@ -454,7 +470,17 @@ async function main(): Promise<number> {
         // First, on a fresh server: its peak RSS is then the streaming's own, not what the
         // earlier scenarios left in the heap (the malloc settings keep freed memory).
         if (args.huge) await hugeScenario(ctx);
-        await objectScenarios(ctx, small, large);
+        const sseS3SmallKeys = await objectScenarios(ctx, small, large);
+        if (kura && dataDir) {
+          sse = await sseScenarios({
+            label, target, bucket: ctx.bucket, sseS3SmallKeys, auditLog: join(dataDir, 'audit', 'audit.log'),
+            cfg: { small: CFG.small, large: CFG.large, ...CFG.sse }, small, large,
+            phase: (spec, makeOp) => phase(ctx, spec, makeOp),
+            log, problem: (p) => problems.push(p),
+          });
+        } else {
+          log(`  ${label}: encryption-mode scenarios skipped (they need a Kura spawned by the benchmark: its configuration and audit log)`);
+        }
         list = await listScenario(ctx);
       } catch (e) {
         problems.push(`${label} scenarios aborted: ${(e as Error).message}`);
@@ -471,6 +497,8 @@ async function main(): Promise<number> {
     }
     if (dataDir && !args.dataDir && !args.keepData) rmSync(dataDir, { recursive: true, force: true });
     else if (dataDir) log(`   data directory kept: ${dataDir}`);
+    if (configDir && !args.keepData) rmSync(configDir, { recursive: true, force: true });
+    else if (configDir) log(`   configuration file kept: ${kuraConfigFile!}`);
   }
 
   let trivialCommand: string | undefined;
@@ -517,9 +545,10 @@ async function main(): Promise<number> {
 
   const find = (target: string, name: string): PhaseResult | undefined => results.find((r) => r.target === target && r.name === name && r.ok > 0);
   const cr = (name: string): number | undefined => crypto?.get(name)?.mibPerSec;
-  const ratios: Array<{ name: string; value: number | undefined; numerator: number | undefined; denominator: number | undefined; unit: string }> = [];
-  const addRatio = (name: string, unit: string, num: number | undefined, den: number | undefined): void => {
-    ratios.push({ name, value: ratio(num, den), numerator: num, denominator: den, unit });
+  const ratios: Array<{ name: string; value: number | undefined; numerator: number | undefined; denominator: number | undefined; unit: string; target?: number; targetMet?: boolean }> = [];
+  const addRatio = (name: string, unit: string, num: number | undefined, den: number | undefined, target?: number): void => {
+    const value = ratio(num, den);
+    ratios.push({ name, value, numerator: num, denominator: den, unit, ...(target !== undefined ? { target, ...(value !== undefined ? { targetMet: value >= target } : {}) } : {}) });
   };
   const k = (name: string, field: 'opsPerSec' | 'mibPerSec'): number | undefined => find(kuraLabel, name)?.[field];
   const tv = (name: string, field: 'opsPerSec' | 'mibPerSec'): number | undefined => find('trivial', name)?.[field];
@@ -536,6 +565,25 @@ async function main(): Promise<number> {
   addRatio('PUT 64 MiB unsigned: Kura ÷ 1-core MD5+AES-GCM', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), cr('MD5 + AES-256-GCM (one pass)'));
   addRatio('GET 64 MiB: Kura ÷ 1-core AES-GCM decrypt', 'MiB/s', k('GET 64 MiB', 'mibPerSec'), cr('AES-256-GCM decrypt'));
   addRatio('trivial GET 64 MiB ÷ 1-core AES-GCM decrypt', 'MiB/s', tv('GET 64 MiB', 'mibPerSec'), cr('AES-256-GCM decrypt'));
+  if (sse) {
+    // Encryption modes against SSE-S3 (the scenarios above), same run, same bounds.
+    const SMALL_TARGET = 0.9;
+    for (const mode of ['SSE-KMS + Bucket Key', 'SSE-KMS', 'SSE-C']) {
+      const target = mode === 'SSE-KMS + Bucket Key' ? SMALL_TARGET : undefined;
+      addRatio(`PUT 4 KiB ${mode} ÷ SSE-S3 (same run)`, 'ops/s', k(`PUT 4 KiB ${mode}`, 'opsPerSec'), k('PUT 4 KiB', 'opsPerSec'), target);
+      addRatio(`GET 4 KiB ${mode} ÷ SSE-S3 (same run)`, 'ops/s', k(`GET 4 KiB ${mode}`, 'opsPerSec'), k('GET 4 KiB', 'opsPerSec'), target);
+    }
+    if (sse.abPut) ratios.push({ name: 'PUT 4 KiB SSE-KMS + Bucket Key ÷ SSE-S3: median of interleaved A/B rounds', value: sse.abPut.median, numerator: undefined, denominator: undefined, unit: 'ratio', target: SMALL_TARGET, targetMet: sse.abPut.median >= SMALL_TARGET });
+    if (sse.abGet) ratios.push({ name: 'GET 4 KiB SSE-KMS + Bucket Key ÷ SSE-S3: median of interleaved A/B rounds', value: sse.abGet.median, numerator: undefined, denominator: undefined, unit: 'ratio', target: SMALL_TARGET, targetMet: sse.abGet.median >= SMALL_TARGET });
+    for (const mode of ['SSE-KMS + Bucket Key', 'SSE-C']) {
+      addRatio(`PUT 64 MiB signed ${mode} ÷ SSE-S3 (same run)`, 'MiB/s', k(`PUT 64 MiB signed ${mode}`, 'mibPerSec'), k('PUT 64 MiB signed', 'mibPerSec'));
+      addRatio(`GET 64 MiB ${mode} ÷ SSE-S3 (same run)`, 'MiB/s', k(`GET 64 MiB ${mode}`, 'mibPerSec'), k('GET 64 MiB', 'mibPerSec'));
+    }
+    const kc = sse.kmsCount;
+    if (kc) {
+      ratios.push({ name: `KMS data-key ops for ${kc.puts.toLocaleString('en-US')} PUTs: without ÷ with Bucket Keys`, value: kc.ratio, numerator: kc.withoutBucketKeys, denominator: kc.withBucketKeys, unit: 'ops', target: 100, ...(kc.ratio !== undefined ? { targetMet: kc.ratio >= 100 } : {}) });
+    }
+  }
   if (crypto) {
     const ns = (n: string): number => crypto!.get(n)?.nsPerByte ?? NaN;
     const sumPut = ns('MD5') + ns('AES-256-GCM encrypt');
@@ -550,7 +598,15 @@ async function main(): Promise<number> {
   if (ratios.some((r) => r.value !== undefined)) {
     log('');
     log('== ratios (1.00× = as fast as the ceiling)');
-    log(table(['ratio', 'value', 'numerator', 'denominator'], ratios.map((r) => [r.name, fmtRatio(r.value), `${fmt(r.numerator)} ${r.unit}`, `${fmt(r.denominator)} ${r.unit}`]), 1));
+    const targetCell = (r: (typeof ratios)[number]): string => (r.target === undefined ? '' : `${r.targetMet === undefined ? '-' : r.targetMet ? 'met' : 'MISSED'} (≥ ${r.target >= 10 ? r.target.toFixed(0) : r.target.toFixed(2)})`);
+    const num = (n: number | undefined, unit: string): string => `${fmt(n, unit === 'ops' ? 0 : undefined)} ${unit}`;
+    log(table(['ratio', 'value', 'numerator', 'denominator', 'target'], ratios.map((r) => [r.name, fmtRatio(r.value), num(r.numerator, r.unit), num(r.denominator, r.unit), targetCell(r)]), 1));
+  }
+  if (sse?.kmsCount) {
+    const kc = sse.kmsCount;
+    log('');
+    log(`KMS data-key operations for ${kc.puts.toLocaleString('en-US')} PUTs: without Bucket Keys ${kc.withoutBucketKeys}, with Bucket Keys ${kc.withBucketKeys}, ratio ${kc.ratio === undefined ? '-' : `${fmt(kc.ratio, 1)}×`} (target ≥ 100×: ${kc.ratio === undefined ? '-' : kc.ratio >= 100 ? 'met' : 'MISSED'})`);
+    log(`  counted in <data-dir>/audit/audit.log: lines with operation "GenerateDataKey" and a viaRequestId, before/after ${kc.puts.toLocaleString('en-US')} PUTs of 4 KiB at concurrency ${kc.concurrency} each (Bucket Key bucket on a cold cache; ${kc.bucketKeyCachedAuthorizations} of its PUTs were served by the cached bucket key)`);
   }
 
   const phaseErrors = results.reduce((s, r) => s + r.errors, 0);
@@ -567,12 +623,13 @@ async function main(): Promise<number> {
     loadAverageAtStart: load,
     config: CFG,
     env: MALLOC_ENV,
-    kura: { command: kuraCommand, endpoint: kuraEndpoint, startError: kuraError, vmHwmMiB: kuraHwmMiB },
+    kura: { command: kuraCommand, endpoint: kuraEndpoint, startError: kuraError, vmHwmMiB: kuraHwmMiB, config: kuraConfigFile ? KURA_CONFIG : undefined },
     trivial: { command: trivialCommand },
     phases: results.map(({ okIndices: _okIndices, ...r }) => r),
     list,
     crypto: crypto && { bufferMiB: crypto.bufferMiB, chunkKiB: crypto.chunkKiB, results: crypto.results },
     ratios,
+    sse,
     errors: { requests: phaseErrors, kinds: errorKinds, problems },
     totalSeconds,
   };

@@ -96,10 +96,13 @@ export interface KuraOptions {
   dataDir: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** A JSON configuration file passed with --config (the bench's: {"allowSseOverHttp": true}). */
+  configFile?: string;
 }
 
 export function startKura(o: KuraOptions): Promise<Spawned> {
   const args = [o.kuraBin, 'server', '--data-dir', o.dataDir, '--port', '0', '--https-port', '-1'];
+  if (o.configFile !== undefined) args.push('--config', o.configFile);
   const env = {
     KURA_ROOT_ACCESS_KEY_ID: o.accessKeyId,
     KURA_ROOT_SECRET_ACCESS_KEY: o.secretAccessKey,

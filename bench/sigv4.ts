@@ -1,8 +1,10 @@
 /**
  * A lean SigV4 S3 client over node:http: path-style URLs, header-based signing of host,
- * x-amz-content-sha256 and x-amz-date, the signing key cached per UTC day. It does just
- * enough for the benchmark (PUT/GET/HEAD/DELETE object, CreateBucket, ListObjectsV2) and
- * keeps per-request CPU small: about four HMACs and one SHA-256 of the canonical request.
+ * x-amz-content-sha256 and x-amz-date (plus any x-amz-* header a request adds, e.g. the
+ * SSE headers, which S3 requires to be signed), the signing key cached per UTC day. It does
+ * just enough for the benchmark (PUT/GET/HEAD/DELETE object, CreateBucket, ListObjectsV2,
+ * bucket sub-resources) and keeps per-request CPU small: about four HMACs and one SHA-256
+ * of the canonical request. `kmsCall` signs one AWS KMS JSON 1.1 request (service `kms`).
  */
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -71,7 +73,12 @@ export class Signer {
    * Returns the headers to send (host, x-amz-date, x-amz-content-sha256, authorization).
    * amzDate is yyyymmddThhmmssZ.
    */
-  sign(method: string, uri: string, query: string, host: string, payloadHash: string, amzDate: string): Record<string, string> {
+  sign(method: string, uri: string, query: string, host: string, payloadHash: string, amzDate: string, extra?: Record<string, string>): Record<string, string> {
+    if (extra) {
+      // The general path: host, x-amz-content-sha256, x-amz-date and the extra headers.
+      const headers = { ...extra, host, 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash };
+      return { ...headers, authorization: this.authorization(method, uri, query, headers, payloadHash, amzDate) };
+    }
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const signedHeaders = 'host;x-amz-content-sha256;x-amz-date';
@@ -84,6 +91,25 @@ export class Signer {
       'x-amz-content-sha256': payloadHash,
       authorization: `AWS4-HMAC-SHA256 Credential=${this.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
+  }
+
+  /**
+   * The Authorization header value signing every header in `headers` (lower-case names,
+   * values trimmed and inner whitespace collapsed as SigV4 wants) and `payloadHash` as the
+   * canonical request's last line (it need not appear among the headers: non-S3 services
+   * take the body's hash directly).
+   */
+  authorization(method: string, uri: string, query: string, headers: Record<string, string>, payloadHash: string, amzDate: string): string {
+    const day = amzDate.slice(0, 8);
+    const scope = `${day}/${this.region}/${this.service}/aws4_request`;
+    const names = Object.keys(headers).map((n) => n.toLowerCase()).sort();
+    const byName = new Map(Object.entries(headers).map(([n, v]) => [n.toLowerCase(), v.trim().replace(/\s+/g, ' ')]));
+    const signedHeaders = names.join(';');
+    const canonicalHeaders = names.map((n) => `${n}:${byName.get(n)!}\n`).join('');
+    const canonical = `${method}\n${uri}\n${query}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+    const signature = createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
+    return `AWS4-HMAC-SHA256 Credential=${this.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   }
 }
 
@@ -167,9 +193,19 @@ export class LeanS3 {
     const uri = canonicalUri(o.bucket, o.key);
     const query = canonicalQuery(o.query);
     const payloadHash = o.payloadHash ?? EMPTY_SHA256;
+    // S3 wants every x-amz-* header signed (x-amz-content-sha256 aside); other headers go unsigned.
+    let amz: Record<string, string> | undefined;
+    let rest: Record<string, string> | undefined;
+    if (o.headers) {
+      for (const [name, value] of Object.entries(o.headers)) {
+        const lower = name.toLowerCase();
+        if (lower.startsWith('x-amz-')) (amz ??= {})[lower] = value;
+        else (rest ??= {})[name] = value;
+      }
+    }
     const headers: Record<string, string | number> = {
-      ...o.headers,
-      ...this.signer.sign(o.method, uri, query, this.host, payloadHash, amzDateNow()),
+      ...rest,
+      ...this.signer.sign(o.method, uri, query, this.host, payloadHash, amzDateNow(), amz),
     };
     const body = o.body;
     if (Buffer.isBuffer(body)) headers['content-length'] = body.length;
@@ -216,4 +252,56 @@ export class LeanS3 {
       } else req.end();
     });
   }
+}
+
+/**
+ * One AWS KMS JSON 1.1 call (`POST /`, `X-Amz-Target: TrentService.<operation>`), signed
+ * SigV4 for service `kms` with the body's SHA-256 as the payload hash, over a connection of
+ * its own. Resolves with the parsed JSON answer; any other status → HttpError labelled
+ * `KMS <operation> <status> <__type>`.
+ */
+export function kmsCall(target: Target, operation: string, input: object, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const url = new URL(target.endpoint);
+  if (url.protocol !== 'http:') throw new Error(`only http:// endpoints are supported, got ${target.endpoint}`);
+  const body = Buffer.from(JSON.stringify(input));
+  const amzDate = amzDateNow();
+  const signedHeaders: Record<string, string> = {
+    'content-type': 'application/x-amz-json-1.1',
+    host: url.host,
+    'x-amz-date': amzDate,
+    'x-amz-target': `TrentService.${operation}`,
+  };
+  const signer = new Signer(target.accessKeyId, target.secretAccessKey, target.region, 'kms');
+  const authorization = signer.authorization('POST', '/', '', signedHeaders, sha256Hex(body), amzDate);
+  const label = `KMS ${operation}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent: false, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 80, method: 'POST', path: '/',
+        headers: { ...signedHeaders, authorization, 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: Record<string, unknown> | undefined;
+          try {
+            parsed = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            parsed = undefined;
+          }
+          const status = res.statusCode ?? 0;
+          if (status === 200 && parsed) return resolve(parsed);
+          const type = typeof parsed?.__type === 'string' ? parsed.__type : '';
+          const message = typeof parsed?.message === 'string' ? parsed.message : text.slice(0, 160);
+          reject(new HttpError(`${label} ${status}${type ? ` ${type}` : ''}`, `${label} ${status} ${type}: ${message}`));
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new HttpError(`${label} timeout`, `${label}: socket idle for ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof HttpError ? e : new HttpError(`${label} ${e.code ?? 'network error'}`, `${label}: ${e.message}`)));
+    req.end(body);
+  });
 }

@@ -10,7 +10,8 @@ import { Authorizer } from './authz/authorizer.js';
 import { IdentityCache } from './authz/identity-side.js';
 import { principalFacts } from './authz/request-context.js';
 import { queryResponse, IAM_XMLNS, iamError } from './iam/api/xml.js';
-import type { QueryRequest } from './iam/api/query.js';
+import { memberList, stringList, type QueryRequest } from './iam/api/query.js';
+import type { ContextValue } from './iam/policy/request.js';
 import {
   IamService, loadIdentityPolicies, resolveAuthorizationTarget, resolveManagedPolicyDocuments, verifyMfaCode,
 } from './iam/service/iam-service.js';
@@ -28,6 +29,45 @@ export interface IdentityServices {
   iam: IamEndpoint;
   sts: StsEndpoint;
   sessions: SessionOpener;
+  /** Condition keys of an IAM call or AssumeRole (the target's tags, request tags, iam:PermissionsBoundary, iam:PolicyARN). */
+  iamContext: (query: QueryRequest, accountId: string) => Promise<Map<string, ContextValue>>;
+}
+
+/**
+ * The condition keys IAM and STS evaluate with a call (IAM UG "IAM condition context keys"):
+ * the tags of the user or role it targets (aws:ResourceTag/*, iam:ResourceTag/*), the tags it
+ * sets (aws:RequestTag/*, aws:TagKeys), and iam:PermissionsBoundary / iam:PolicyARN.
+ */
+async function iamCallContext(meta: MetadataStore, query: QueryRequest, accountId: string): Promise<Map<string, ContextValue>> {
+  const ctx = new Map<string, ContextValue>();
+  const p = query.params;
+  let target: { kind: 'user' | 'role'; name: string } | undefined;
+  const roleArn = p.get('RoleArn');
+  const m = roleArn !== undefined ? /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn) : null;
+  if (m) target = { kind: 'role', name: m[2]! };
+  else if (p.get('RoleName') !== undefined) target = { kind: 'role', name: p.get('RoleName')! };
+  else if (p.get('UserName') !== undefined) target = { kind: 'user', name: p.get('UserName')! };
+  const targetAccount = m ? m[1]! : accountId;
+  if (target) {
+    const doc = await meta.getIamEntity(targetAccount, target.kind, target.name);
+    const tags = doc === undefined ? [] : ((JSON.parse(doc) as { tags?: { Key: string; Value: string }[] }).tags ?? []);
+    for (const t of tags) {
+      ctx.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+      ctx.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+    }
+  }
+  const requestTags = query.action === 'AssumeRole' ? [] : memberList(p, 'Tags');
+  if (requestTags.length > 0) {
+    for (const t of requestTags) if (t.Key !== undefined) ctx.set(`aws:requesttag/${t.Key.toLowerCase()}`, t.Value ?? '');
+    ctx.set('aws:tagkeys', requestTags.flatMap((t) => (t.Key !== undefined ? [t.Key] : [])));
+  }
+  const untag = stringList(p, 'TagKeys');
+  if (untag.length > 0) ctx.set('aws:tagkeys', untag);
+  const boundary = p.get('PermissionsBoundary');
+  if (boundary !== undefined) ctx.set('iam:permissionsboundary', boundary);
+  const policyArn = p.get('PolicyArn');
+  if (policyArn !== undefined) ctx.set('iam:policyarn', policyArn);
+  return ctx;
 }
 
 async function managedDocument(meta: MetadataStore, accountId: string, arn: string): Promise<string | undefined> {
@@ -52,6 +92,9 @@ async function sourcePolicies(meta: MetadataStore, accountId: string, arn: strin
   }
   const loaded = await loadIdentityPolicies(meta, accountId, { kind, name });
   if (!loaded) throw iamError('NoSuchEntity', `The ${kind} with name ${name} cannot be found.`);
+  // The simulated principal is the entity as stored: its ARN (path and case) must match exactly.
+  const stored = await meta.getIamEntity(accountId, kind, name);
+  if (stored === undefined || (JSON.parse(stored) as { arn: string }).arn !== arn) throw iamError('NoSuchEntity', `The ${kind} with ARN ${arn} cannot be found.`);
   return {
     policies: loaded.policies.map((p): SimPolicy => ({ id: p.id, type: kind, document: p.document })),
     ...(loaded.boundary ? { boundary: { id: loaded.boundary.id, type: 'user-managed', document: loaded.boundary.document } } : {}),
@@ -94,8 +137,10 @@ export function createIdentityServices(deps: { meta: MetadataStore; keyring: Key
   };
   const sts = new StsService({
     meta, keyring, clock,
-    verifyMfaCode: (accountId, serial, code, nowMs, caller) => verifyMfaCode(meta, keyring, accountId, serial, code, nowMs, caller.kind === 'iam-user' ? caller.userName : undefined),
+    // A code proves MFA only with a device enabled for the calling IAM user (root MFA devices
+    // are not implemented, and a role session has no device of its own).
+    verifyMfaCode: async (accountId, serial, code, nowMs, caller) => caller.kind === 'iam-user' && verifyMfaCode(meta, keyring, accountId, serial, code, nowMs, caller.userName),
     loadManagedPolicy: (accountId, arn) => managedDocument(meta, accountId, arn),
   });
-  return { authorizer, identities, iam, sts, sessions: sessionOpener(keyring) };
+  return { authorizer, identities, iam, sts, sessions: sessionOpener(keyring), iamContext: (query, accountId) => iamCallContext(meta, query, accountId) };
 }

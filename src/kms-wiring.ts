@@ -16,6 +16,8 @@ import { KmsError, KmsService, s3ViaService, type KmsAuthorize } from './kms/kms
 import { loadKey } from './kms/store.js';
 import type { KmsEndpoint } from './query-api.js';
 import type { S3Kms } from './s3/sse.js';
+import type { S3Request } from './http/request.js';
+import { buildRequestContext } from './authz/request-context.js';
 import type { MetadataStore } from './storage/ports.js';
 import type { Clock } from './util/clock.js';
 
@@ -87,39 +89,54 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     meta: deps.meta, keyring: deps.keyring, clock: deps.clock, region: deps.region, authorize,
     audit: (e) => deps.audit.record(e),
   });
-  const via = (requestId: string) => ({ service: 's3' as const, region: deps.region, requestId });
+  // The S3 request's own condition keys go with every KMS call made for it (aws:PrincipalArn,
+  // aws:SourceIp, aws:MultiFactorAuthPresent, principal tags…): a key policy's conditions
+  // must see the same caller whether it calls KMS directly or through S3.
+  const s3Context = async (p: SignedPrincipal, req: S3Request): Promise<Map<string, ContextValue>> => {
+    const ctx = buildRequestContext({ req, principal: p, auth: { kind: 'anonymous' }, region: deps.region, resourceAccount: undefined });
+    for (const [k, v] of (await deps.identities.sideFor(p))?.context ?? []) ctx.set(k, v);
+    return ctx;
+  };
+  const via = async (p: SignedPrincipal, req: S3Request) => ({ service: 's3' as const, region: deps.region, requestId: req.requestId, context: await s3Context(p, req) });
   const s3: S3Kms = {
-    resolveKeyArn: async (caller, keyRef, requestId) => {
+    resolveKeyArn: async (caller, keyRef, req) => {
       try {
-        return (await service.resolveKeyFor(signed(caller), keyRef, via(requestId))).keyArn;
+        const p = signed(caller);
+        return (await service.resolveKeyFor(p, keyRef, await via(p, req))).keyArn;
       } catch (e) {
         throw toS3(e);
       }
     },
-    generateDataKey: async (caller, keyRef, context, requestId) => {
+    generateDataKey: async (caller, keyRef, context, req) => {
       try {
-        return await service.generateDataKeyFor(signed(caller), keyRef, context, via(requestId));
+        const p = signed(caller);
+        return await service.generateDataKeyFor(p, keyRef, context, await via(p, req));
       } catch (e) {
         throw toS3(e);
       }
     },
-    decrypt: async (caller, blob, context, requestId) => {
+    decrypt: async (caller, blob, context, req) => {
       try {
-        return await service.decryptFor(signed(caller), blob, context, via(requestId));
+        const p = signed(caller);
+        return await service.decryptFor(p, blob, context, await via(p, req));
       } catch (e) {
         throw toS3(e);
       }
     },
     // A Bucket Key served from cache still needs the caller's right on the KMS key, and the
     // key must still be usable: the same checks as a KMS call, without the cryptography.
-    authorize: async (caller, keyArn, action, context, requestId) => {
+    authorize: async (caller, keyArn, action, context, req) => {
+      const requestId = req.requestId;
       const m = /^arn:aws:kms:[^:]+:(\d{12}):key\/(.+)$/.exec(keyArn);
       const key = m ? await loadKey(deps.meta, m[1]!, m[2]!) : undefined;
       if (!key) throw s3error('KMS.NotFoundException', `Key '${keyArn}' does not exist`);
       if (key.keyState === 'Disabled') throw s3error('KMS.DisabledException', `${keyArn} is disabled.`);
       if (key.keyState !== 'Enabled') throw s3error('KMS.KMSInvalidStateException', `${keyArn} is pending deletion.`);
       const p = signed(caller);
-      const ctx = new Map<string, ContextValue>([['kms:calleraccount', p.accountId], ['kms:viaservice', s3ViaService(deps.region)], ['aws:viaawsservice', 'true']]);
+      const ctx = await s3Context(p, req);
+      ctx.set('kms:calleraccount', p.accountId);
+      ctx.set('kms:viaservice', s3ViaService(deps.region));
+      ctx.set('aws:viaawsservice', 'true');
       const keys = Object.keys(context);
       ctx.set('kms:encryptioncontextkeys', keys);
       for (const k of keys) ctx.set(`kms:encryptioncontext:${k.toLowerCase()}`, context[k]!);

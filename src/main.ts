@@ -74,6 +74,8 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   const queryApi = createQueryApi({
     authn: { ...authn, clock }, authorizer: identity.authorizer, region: config.region, log, iam: identity.iam, sts: identity.sts, kms: kms.endpoint,
     identityContext: async (p) => (await identity.identities.sideFor(p))?.context ?? new Map(),
+    identitySide: async (p) => (await identity.identities.sideFor(p))?.side,
+    iamContext: identity.iamContext,
   });
   const sse = { kms: kms.s3, bucketKeys: new BucketKeyCache(() => clock.now().getTime()), allowInsecureSse: config.allowSseOverHttp };
   const pipeline = createPipeline({

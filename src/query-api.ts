@@ -15,7 +15,8 @@ import { header, type S3Request, type S3Result } from './http/request.js';
 import { decodeQuery, type QueryRequest } from './iam/api/query.js';
 import { errorResponse, iamError, IamError, IAM_XMLNS, QUERY_XML_CONTENT_TYPE, STS_XMLNS, toIamError, type IamErrorCode } from './iam/api/xml.js';
 import type { ContextValue } from './iam/policy/request.js';
-import { buildRequestContext } from './authz/request-context.js';
+import { buildRequestContext, principalFacts } from './authz/request-context.js';
+import { identityGatesAllow, type IdentitySide } from './authz/decide.js';
 import { assumeRoleActions } from './iam/sts/sts-service.js';
 import { KmsError, kmsErrorBody } from './kms/errors.js';
 import type { Logger } from './http/server.js';
@@ -52,6 +53,10 @@ export interface QueryApiDeps {
   kms?: KmsEndpoint;
   /** The caller's principal tags and organization keys (aws:PrincipalTag/*, aws:PrincipalOrgID) for trust policies. */
   identityContext: (p: SignedPrincipal) => Promise<ReadonlyMap<string, ContextValue>>;
+  /** The caller's identity side (undefined: its user or role no longer exists). */
+  identitySide: (p: SignedPrincipal) => Promise<IdentitySide | undefined>;
+  /** Condition keys an IAM call or AssumeRole brings: the target's tags, request tags, iam:PermissionsBoundary, iam:PolicyARN. */
+  iamContext: (query: QueryRequest, accountId: string) => Promise<ReadonlyMap<string, ContextValue>>;
 }
 
 /** Query bodies are small (policies of at most 10 KB, URL-encoded); anything larger is refused unread. */
@@ -124,7 +129,8 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
         throw iamError('InvalidClientTokenId');
       }
       const target = await deps.iam.authorizationTarget(query, principal.accountId, principal);
-      const decision = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action: target.action, resource: target.resource, bucket: undefined }] });
+      const extraContext = await deps.iamContext(query, principal.accountId);
+      const decision = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action: target.action, resource: target.resource, bucket: undefined }], extraContext });
       if (decision.effect !== 'Allow') {
         deps.log.debug('access denied', { requestId: req.requestId, operation: target.action, trace: decision.trace });
         const how = decision.effect === 'ExplicitDeny' ? ' with an explicit deny' : ' because no identity-based policy allows the ' + target.action + ' action';
@@ -136,15 +142,27 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
     for (const [k2, v] of await deps.identityContext(principal)) context.set(k2, v);
     let identityAllowed: Set<string> | undefined;
     if (query.action === 'AssumeRole') {
-      // The caller's own side, per action on the role: an explicit deny ends it here; what
-      // is allowed goes to STS, which needs it where the trust policy alone does not grant.
+      // The caller's own side, per action on the role: an explicit deny ends it here, and so
+      // do its gates (SCPs, boundary, session policies, a principal that no longer exists),
+      // which hold even where the trust policy names the caller directly. What the identity
+      // policies allow goes to STS, which needs it where the trust policy alone does not grant.
       const { actions, resource } = assumeRoleActions(principal, query.params);
       identityAllowed = new Set();
       if (resource !== undefined) {
+        const side = await deps.identitySide(principal);
+        if (!side) throw iamError('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: sts:AssumeRole on resource: ${resource}`);
+        const extra = await deps.iamContext(query, principal.accountId);
+        const withRole = new Map(context);
+        for (const [k2, v] of extra) withRole.set(k2, v);
         for (const action of actions) {
-          const d = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action, resource, bucket: undefined }] });
+          const d = await deps.authorizer.authorize({ req, principal, auth, checks: [{ action, resource, bucket: undefined }], extraContext: extra });
           if (d.effect === 'ExplicitDeny') throw iamError('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny`);
-          if (d.effect === 'Allow') identityAllowed.add(action.toLowerCase());
+          if (d.effect === 'Allow') {
+            identityAllowed.add(action.toLowerCase());
+            continue;
+          }
+          const gates = identityGatesAllow(principal, side, { action, resource, principal: principalFacts(principal), context: withRole });
+          if (!gates.ok) throw iamError('AccessDenied', `User: ${callerArn(principal)!} is not authorized to perform: ${action} on resource: ${resource} because ${gates.reason}`);
         }
       }
     }

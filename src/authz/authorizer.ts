@@ -33,6 +33,8 @@ export interface AuthorizeInput {
   requestObjectTags?: Record<string, string>;
   /** Per-request memo of object lookups, shared with the handler so an object is read once. */
   versions?: Map<string, ObjectVersion | undefined>;
+  /** Condition keys the caller supplies beyond the request's own (IAM calls: the target's tags, iam:PolicyARN, …). */
+  extraContext?: ReadonlyMap<string, ContextValue>;
 }
 
 const bucketArnLength = (bucket: string): number => 'arn:aws:s3:::'.length + bucket.length;
@@ -100,6 +102,7 @@ export class Authorizer {
       ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
     });
     for (const [k, v] of identity?.context ?? []) base.set(k, v);
+    for (const [k, v] of input.extraContext ?? []) base.set(k, v);
     // The resource account is per check (a copy source may belong to another account); the
     // first check's goes into the shared context, others get a copy.
     const firstOwner = input.checks[0]?.bucket === undefined ? undefined : owners.get(input.checks[0].bucket);

@@ -48,7 +48,9 @@ export function decideKms(input: KmsDecideInput): Decision {
   const keyDeny = matches.find((m) => m.effect === 'Deny');
   if (keyDeny) return out('resource-policy', 'ExplicitDeny', `explicit deny in the key policy (statement ${keyDeny.index})`);
   if (scps?.some((r) => r.allow === undefined)) return out('scp', 'ImplicitDeny', `a service control policy level does not allow ${input.action}`);
-  const sessionOk = session === undefined || session.allow !== undefined;
+  // A role session stays within its session policies and its role's boundary whichever policy grants.
+  const sessionOk = (session === undefined || session.allow !== undefined)
+    && !(p.kind === 'assumed-role' && boundary !== undefined && boundary.allow === undefined);
   const identityOk = sessionOk && (isRoot || (identity?.allow !== undefined && (boundary === undefined || boundary.allow !== undefined)));
   if (input.keyAccountId === undefined) {
     return identityOk ? out('identity-policy', 'Allow', isRoot ? 'the account root' : `identity policy ${identity!.allow!}`) : out('identity-policy', 'ImplicitDeny', `no identity-based policy allows ${input.action}`);

@@ -185,15 +185,17 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     const grant = principal.kind === 'anonymous' || sameAccount
       ? allows.find((m) => m.principalMatch === 'any' || (sameAccount && m.principalMatch === 'direct'))
       : allows.find((m) => m.principalMatch === 'account' || m.principalMatch === 'direct' || m.principalMatch === 'any');
-    // Sessions stay within their session policies whichever side grants.
-    const sessionBlocks = session !== undefined && session.allow === undefined;
+    // Sessions stay within their session policies whichever side grants; a role session also
+    // within its role's boundary (a grant may name the role's ARN, which the boundary limits).
+    const sessionBlocks = (session !== undefined && session.allow === undefined)
+      || (principal.kind === 'assumed-role' && boundary !== undefined && boundary.allow === undefined);
     if (grant && input.restrictedBuckets?.has(check.bucket)) {
       // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts,
       // not even to accounts a statement names (S3 UG "Blocking public access").
       trace.push(...implicit('block-public-access', `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account`));
       denial = 'the bucket policy\'s grants are restricted to the owner account';
     } else if (grant && sessionBlocks) {
-      denial = `bucket policy ${describe(grant)} allows, but the session policies do not`;
+      denial = `bucket policy ${describe(grant)} allows, but the session policies or the role's permissions boundary do not`;
     } else if (grant && (principal.kind === 'anonymous' || sameAccount)) {
       return allow('resource-policy', principal.kind === 'anonymous' ? `bucket policy ${describe(grant)} allows everyone` : `bucket policy ${describe(grant)} allows the caller (${grant.principalMatch})`);
     } else if (grant && identityOk) {
@@ -223,4 +225,27 @@ export function decide(input: DecideInput): Decision {
     ? 'ExplicitDeny'
     : trace.every((t) => t.effect === 'Allow') ? 'Allow' : 'ImplicitDeny';
   return { effect, trace, aclRequired: effect === 'Allow' && trace.some((t) => t.layer === 'acl') };
+}
+
+/**
+ * The caller's own side without its identity-policy grant: no explicit deny in the identity
+ * side, every SCP level allows, and the permissions boundary and session policies allow.
+ * Where another policy may stand in for the identity grant (a role trust policy naming the
+ * caller), these gates still hold, as on AWS.
+ */
+export function identityGatesAllow(principal: Principal, side: IdentitySide, req: EvalRequest): { ok: boolean; reason: string } {
+  const scps = side.scpLevels?.map((l) => evaluateSet(l, req));
+  if (scps?.some((r) => r.denies.length > 0 || r.allow === undefined)) return { ok: false, reason: 'a service control policy does not allow it' };
+  if (principal.kind !== 'account-root') {
+    if (evaluateSet(side.policies, req).denies.length > 0) return { ok: false, reason: 'an identity-based policy denies it' };
+    if (side.boundary) {
+      const b = evaluateSet([side.boundary], req);
+      if (b.denies.length > 0 || b.allow === undefined) return { ok: false, reason: 'the permissions boundary does not allow it' };
+    }
+  }
+  if (side.sessionPolicies && side.sessionPolicies.length > 0) {
+    const s = evaluateSet(side.sessionPolicies, req);
+    if (s.denies.length > 0 || s.allow === undefined) return { ok: false, reason: 'the session policies do not allow it' };
+  }
+  return { ok: true, reason: '' };
 }

@@ -21,7 +21,7 @@ export interface PolicyText {
 
 /** Reads what IAM stores about a user or role (src/iam/service). */
 export interface IdentityLoader {
-  load(accountId: string, who: { kind: 'user' | 'role'; name: string }): Promise<{ policies: PolicyText[]; boundary?: PolicyText; tags: Record<string, string> } | undefined>;
+  load(accountId: string, who: { kind: 'user' | 'role'; name: string }): Promise<{ policies: PolicyText[]; boundary?: PolicyText; tags: Record<string, string>; id?: string } | undefined>;
   /** A managed policy's default version (session PolicyArns), AWS-managed ones included. */
   managedPolicy(accountId: string, arn: string): Promise<string | undefined>;
 }
@@ -44,7 +44,7 @@ function compile(p: PolicyText): NamedPolicy {
 }
 
 export class IdentityCache {
-  private readonly principals = new Map<string, { policies: NamedPolicy[]; boundary?: NamedPolicy; tags: Record<string, string> } | null>();
+  private readonly principals = new Map<string, { policies: NamedPolicy[]; boundary?: NamedPolicy; tags: Record<string, string>; id?: string } | null>();
   private readonly compiled = new Map<string, NamedPolicy>();
   private org: { value: Organization | undefined; at: number } | undefined;
 
@@ -72,11 +72,14 @@ export class IdentityCache {
       let entry = this.principals.get(key);
       if (entry === undefined) {
         const loaded = await this.loader.load(p.accountId, who);
-        entry = loaded ? { policies: loaded.policies.map(compile), ...(loaded.boundary ? { boundary: compile(loaded.boundary) } : {}), tags: loaded.tags } : null;
+        entry = loaded ? { policies: loaded.policies.map(compile), ...(loaded.boundary ? { boundary: compile(loaded.boundary) } : {}), tags: loaded.tags, ...(loaded.id !== undefined ? { id: loaded.id } : {}) } : null;
         if (this.principals.size >= MAX_ENTRIES) this.principals.clear();
         this.principals.set(key, entry);
       }
       if (entry === null) return undefined;
+      // Credentials of a deleted user or role must not inherit a new one of the same name.
+      const expectedId = p.kind === 'iam-user' ? p.userId : p.roleId;
+      if (entry.id !== undefined && entry.id !== expectedId) return undefined;
       side.policies = entry.policies;
       if (entry.boundary) side.boundary = entry.boundary;
       tags = Object.fromEntries(Object.entries(entry.tags));

@@ -34,7 +34,7 @@ import { copySourceKey, copySourceTooLarge, copySourceVersionHeader, loadCopySou
 import { discardBlobs, readObject, storeData, type StoredData } from './object-io.js';
 import { MIN_PART_SIZE, wrapPrecondition } from './objects.js';
 import { writeAcl } from './acl.js';
-import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
+import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
 import type { ObjectSse } from '../storage/ports.js';
 
 const AES256: ObjectSse = { algorithm: 'AES256' };
@@ -129,13 +129,14 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
 };
 
 /** Records a stored part (replacing any earlier one with its number) and frees what it replaced. */
-async function savePart(svc: Services, upload: UploadRecord, partNumber: number, stored: StoredData): Promise<PartRecord> {
+async function savePart(svc: Services, upload: UploadRecord, partNumber: number, stored: StoredData, objectKey: Buffer | undefined): Promise<PartRecord> {
   const alg = upload.checksumAlgorithm;
   const part: PartRecord = {
     uploadId: upload.uploadId,
     partNumber,
     size: stored.piece.size,
-    etag: `"${stored.md5.toString('hex')}"`,
+    // SSE-KMS/SSE-C parts: not the MD5 of their plaintext (ListParts must not reveal it).
+    etag: opaqueEtag(objectKey, stored.md5),
     lastModified: svc.clock.now().toISOString(),
     checksum: alg ? stored.digests.get(alg)!.toString('base64') : null,
     piece: stored.piece,
@@ -176,7 +177,7 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx, svc) => {
   });
   try {
     const verified = verifyChecksums(cr, stored.md5, stored.digests, ctx.trailers());
-    const part = await savePart(svc, upload, partNumber, stored);
+    const part = await savePart(svc, upload, partNumber, stored, objectKey);
     const headers: S3Result['headers'] = { ETag: part.etag, ...sseHeaders(sse) };
     if (alg && part.checksum) headers[checksumHeader(alg)] = part.checksum;
     else if (cr.algorithm && verified) headers[checksumHeader(cr.algorithm)] = verified;
@@ -226,7 +227,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
     ...(objectKey ? { objectKey } : {}),
   });
   try {
-    const part = await savePart(svc, upload, partNumber, stored);
+    const part = await savePart(svc, upload, partNumber, stored, objectKey);
     return xmlResult('CopyPartResult', {
       ETag: part.etag,
       LastModified: part.lastModified,

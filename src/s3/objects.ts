@@ -279,6 +279,8 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx, s
     throw s3error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes' });
   }
   const v = await loadForRead(ctx, svc);
+  // Checksums and ETags are digests of the plaintext: SSE-C needs its key, SSE-KMS kms:Decrypt.
+  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
   checkReadConditions(readConditionHeaders(req), v);
   const body: Record<string, unknown> = {};
   if (wanted.includes('ETag')) body.ETag = v.etag.replace(/"/g, '');

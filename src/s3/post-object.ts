@@ -16,7 +16,7 @@ import type { ObjectVersion } from '../storage/ports.js';
 import type { Handler } from './context.js';
 import { commitVersion, singlePartVersion } from './objects.js';
 import { discardBlobs, storeData } from './object-io.js';
-import { sseHeaders } from './sse.js';
+import { bucketEncryptionOf, sseHeaders } from './sse.js';
 import { parseTaggingXml } from './tags.js';
 import { nextVersionId, versionIdHeader } from './versions.js';
 import { validateKey } from './names.js';
@@ -111,18 +111,29 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     checkPostPolicy(auth.policy, checkFields, op.bucket, svc.clock.now());
     range = contentLengthRange(auth.policy);
   }
+  const target = objectArn(op.bucket, key);
+  // As for PUT: an ACL in the form also needs s3:PutObjectAcl, and policies see it as s3:x-amz-acl.
+  const acl = fields.get('acl');
   const decision = await svc.authorizer.authorize({
     req, principal, auth: auth ? { kind: 'post-form', version: auth.version } : { kind: 'anonymous' }, known: [b],
-    checks: [{ action: 's3:PutObject', resource: objectArn(op.bucket, key), bucket: op.bucket }],
+    checks: [
+      { action: 's3:PutObject', resource: target, bucket: op.bucket },
+      ...(acl !== undefined ? [{ action: 's3:PutObjectAcl', resource: target, bucket: op.bucket, creates: 'object' as const }] : []),
+    ],
+    ...(acl !== undefined ? { extraContext: new Map([['s3:x-amz-acl', acl]]) } : {}),
   });
   if (decision.effect !== 'Allow') {
     arrival.stream.resume();
     svc.log.debug('access denied', { requestId: req.requestId, operation: 'PostObject', trace: decision.trace });
     throw s3error('AccessDenied');
   }
-  const owner = await writeAcl(svc, req, principal, b, { canned: fields.get('acl') });
+  const owner = await writeAcl(svc, req, principal, b, { canned: acl });
   const sse = fields.get('x-amz-server-side-encryption');
   if (sse !== undefined && sse !== 'AES256') throw s3error('NotImplemented', 'Only SSE-S3 (AES256) is implemented for POST uploads');
+  // Never silently weaker than the bucket's default: POST into an SSE-KMS bucket is refused, not stored as SSE-S3.
+  if (sse === undefined && bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption).algorithm !== 'AES256') {
+    throw s3error('NotImplemented', 'POST uploads into a bucket whose default encryption is SSE-KMS are not implemented; the object was not stored.');
+  }
 
   const meta: ObjectVersion['meta'] = { user: {} };
   for (const [name, value] of fields) {

@@ -16,13 +16,13 @@ import type { ObjectSse } from '../storage/ports.js';
 /** What S3 needs from the KMS: data keys and decryption on behalf of the caller (kms:ViaService = s3). */
 export interface S3Kms {
   /** A new object (or bucket) key under keyRef (undefined: the account's aws/s3 key); needs kms:GenerateDataKey. */
-  generateDataKey(caller: Principal, keyRef: string | undefined, context: Record<string, string>, requestId: string): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }>;
+  generateDataKey(caller: Principal, keyRef: string | undefined, context: Record<string, string>, req: S3Request): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }>;
   /** Opens a stored key; needs kms:Decrypt. */
-  decrypt(caller: Principal, ciphertextBlob: Buffer, context: Record<string, string>, requestId: string): Promise<{ keyArn: string; plaintext: Buffer }>;
+  decrypt(caller: Principal, ciphertextBlob: Buffer, context: Record<string, string>, req: S3Request): Promise<{ keyArn: string; plaintext: Buffer }>;
   /** Checks the caller's right to use a key without a KMS operation (Bucket Keys served from cache). */
-  authorize(caller: Principal, keyArn: string, action: 'kms:GenerateDataKey' | 'kms:Decrypt', context: Record<string, string>, requestId: string): Promise<void>;
+  authorize(caller: Principal, keyArn: string, action: 'kms:GenerateDataKey' | 'kms:Decrypt', context: Record<string, string>, req: S3Request): Promise<void>;
   /** The ARN a key reference names, in the caller's account (aliases resolve there). */
-  resolveKeyArn(caller: Principal, keyRef: string | undefined, requestId: string): Promise<string>;
+  resolveKeyArn(caller: Principal, keyRef: string | undefined, req: S3Request): Promise<string>;
 }
 
 /** The bucket's default encryption (bucket config 'encryption', JSON). */
@@ -211,16 +211,16 @@ export async function writeEncryption(
   const useBucketKey = bucketKeyHeader !== undefined ? bucketKeyHeader.toLowerCase() === 'true' : defaults.bucketKeyEnabled;
   const context = ctxHeader !== undefined ? { context: ctxHeader } : {};
   if (useBucketKey) {
-    const keyArn = await deps.kms.resolveKeyArn(principal, keyRef, requestId);
+    const keyArn = await deps.kms.resolveKeyArn(principal, keyRef, req);
     const bucketContext = { 'aws:s3:arn': bucketArnOf(target.bucket) };
-    const bk = await deps.bucketKeys.forWrite(deps.kms, principal, target.bucket, keyArn, bucketContext, requestId);
+    const bk = await deps.bucketKeys.forWrite(deps.kms, principal, target.bucket, keyArn, bucketContext, req);
     const nonce = randomBytes(16);
     return {
       sse: { algorithm: 'aws:kms', keyArn: bk.keyArn, bucketKey: { dataKey: bk.ciphertextBlob.toString('base64'), nonce: nonce.toString('base64') }, ...context },
       objectKey: deriveObjectKey(bk.plaintext, nonce),
     };
   }
-  const dk = await deps.kms.generateDataKey(principal, keyRef, { ...userContext, 'aws:s3:arn': objectArnOf(target.bucket, target.key) }, requestId);
+  const dk = await deps.kms.generateDataKey(principal, keyRef, { ...userContext, 'aws:s3:arn': objectArnOf(target.bucket, target.key) }, req);
   return { sse: { algorithm: 'aws:kms', keyArn: dk.keyArn, dataKey: dk.ciphertextBlob.toString('base64'), ...context }, objectKey: dk.plaintext };
 }
 
@@ -247,11 +247,11 @@ export async function objectKeyFor(
   if (principal.kind === 'anonymous') throw s3error('InvalidArgument', 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', { ArgumentName: 'Authorization' });
   if (sse.bucketKey) {
     const bucketContext = { 'aws:s3:arn': bucketArnOf(target.bucket) };
-    const bk = await deps.bucketKeys.forRead(deps.kms, principal, sse.keyArn, Buffer.from(sse.bucketKey.dataKey, 'base64'), bucketContext, requestId);
+    const bk = await deps.bucketKeys.forRead(deps.kms, principal, sse.keyArn, Buffer.from(sse.bucketKey.dataKey, 'base64'), bucketContext, req);
     return deriveObjectKey(bk, Buffer.from(sse.bucketKey.nonce, 'base64'));
   }
   const userContext = parseUserContext(sse.context);
-  const opened = await deps.kms.decrypt(principal, Buffer.from(sse.dataKey!, 'base64'), { ...userContext, 'aws:s3:arn': objectArnOf(target.bucket, target.key) }, requestId);
+  const opened = await deps.kms.decrypt(principal, Buffer.from(sse.dataKey!, 'base64'), { ...userContext, 'aws:s3:arn': objectArnOf(target.bucket, target.key) }, req);
   return opened.plaintext;
 }
 
@@ -296,15 +296,15 @@ export class BucketKeyCache {
 
   constructor(private readonly now: () => number) {}
 
-  async forWrite(kms: S3Kms, caller: Principal, bucket: string, keyArn: string, context: Record<string, string>, requestId: string): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }> {
+  async forWrite(kms: S3Kms, caller: Principal, bucket: string, keyArn: string, context: Record<string, string>, req: S3Request): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }> {
     const id = `${bucket}\u0000${keyArn}`;
     const hit = this.writes.get(id);
     const now = this.now();
     if (hit && hit.until > now) {
-      await kms.authorize(caller, keyArn, 'kms:GenerateDataKey', context, requestId);
+      await kms.authorize(caller, keyArn, 'kms:GenerateDataKey', context, req);
       return hit;
     }
-    const dk = await kms.generateDataKey(caller, keyArn, context, requestId);
+    const dk = await kms.generateDataKey(caller, keyArn, context, req);
     if (this.writes.size >= MAX_BUCKET_KEYS) this.writes.clear();
     const entry = { keyArn: dk.keyArn, plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, until: now + BUCKET_KEY_TTL_MS };
     this.writes.set(id, entry);
@@ -312,15 +312,15 @@ export class BucketKeyCache {
     return entry;
   }
 
-  async forRead(kms: S3Kms, caller: Principal, keyArn: string, blob: Buffer, context: Record<string, string>, requestId: string): Promise<Buffer> {
+  async forRead(kms: S3Kms, caller: Principal, keyArn: string, blob: Buffer, context: Record<string, string>, req: S3Request): Promise<Buffer> {
     const id = blob.toString('base64');
     const hit = this.reads.get(id);
     const now = this.now();
     if (hit && hit.until > now) {
-      await kms.authorize(caller, keyArn, 'kms:Decrypt', context, requestId);
+      await kms.authorize(caller, keyArn, 'kms:Decrypt', context, req);
       return hit.plaintext;
     }
-    const opened = await kms.decrypt(caller, blob, context, requestId);
+    const opened = await kms.decrypt(caller, blob, context, req);
     if (this.reads.size >= MAX_BUCKET_KEYS) this.reads.clear();
     this.reads.set(id, { plaintext: opened.plaintext, until: now + BUCKET_KEY_TTL_MS });
     return opened.plaintext;

@@ -410,6 +410,22 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     assert.equal((await get(tls, 'written')).name, 'OK', 'other principals unaffected');
   });
 
+  it('KMS calls made for S3 carry the caller\'s context: a key-policy Deny on aws:PrincipalArn applies through S3 too', async () => {
+    const key = await newKey('principal conditions');
+    const b = await newBucket();
+    const intern = await userWithKey('intern1', [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }]);
+    await tls.send(new PutObjectCommand({ Bucket: b, Key: 'secret', Body: 'top secret', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn }));
+    assert.equal((await result(tlsS3(k, intern).send(new GetObjectCommand({ Bucket: b, Key: 'secret' })))).name, 'OK');
+    await kms.send(new PutKeyPolicyCommand({
+      KeyId: key.id, PolicyName: 'default', Policy: doc([
+        { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'NoInterns', Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${account}:user/intern*` } } },
+      ]),
+    }));
+    assert.deepEqual(await result(tlsS3(k, intern).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), { name: 'AccessDenied', status: 403 });
+    assert.equal((await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'secret' })))).name, 'OK');
+  });
+
   it('a disabled key makes its objects unreadable (400 KMS.DisabledException) until it is enabled again', async () => {
     const key = await newKey('to be disabled');
     const b = await newBucket();

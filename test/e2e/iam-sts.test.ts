@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand,
-  CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand, DeleteUserPolicyCommand, PutGroupPolicyCommand, PutRolePolicyCommand, EnableMFADeviceCommand, GetUserCommand,
+  CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand, DeleteUserPolicyCommand, PutGroupPolicyCommand, PutRolePolicyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, UpdateAssumeRolePolicyCommand, EnableMFADeviceCommand, GetUserCommand,
   ListUsersCommand, PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, UpdateAccessKeyCommand, type IAMClient,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
@@ -313,5 +313,56 @@ describe('IAM and STS through real clients', () => {
     assert.match(res.body, /<Code>MissingAuthenticationToken<\/Code>/);
     // The CLI's own pagination (MaxItems/Marker) against the server.
     assert.equal(aws(k, ['iam', 'list-users', '--max-items', '1']).status, 0);
+  });
+
+  it('regressions from review: role ARNs match exactly, session gates hold under direct trust, recreated identities do not revive old sessions', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    const adminRole = await rootIam.send(new CreateRoleCommand({ RoleName: 'Admin', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:root` }, Action: 'sts:AssumeRole' }]) }));
+    await rootIam.send(new PutRolePolicyCommand({ RoleName: 'Admin', PolicyName: 'all', PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
+    const mallet = await userWithKey(rootIam, 'mallet');
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'mallet', PolicyName: 'assume', PolicyDocument: doc([
+        { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' },
+        { Effect: 'Deny', Action: 'sts:AssumeRole', Resource: adminRole.Role!.Arn! },
+      ]),
+    }));
+    assert.equal(await outcome(sts(k, mallet).send(new AssumeRoleCommand({ RoleArn: adminRole.Role!.Arn!, RoleSessionName: 'ss' }))), 'AccessDenied');
+    assert.equal(await outcome(sts(k, mallet).send(new AssumeRoleCommand({ RoleArn: adminRole.Role!.Arn!.replace('Admin', 'admin'), RoleSessionName: 'ss' }))), 'AccessDenied', 'a differently cased name is not the role');
+
+    // Role R1's session, narrowed by a session policy, may not escape it through a role whose trust names R1.
+    const r1 = await rootIam.send(new CreateRoleCommand({ RoleName: 'R1', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:user/mallet` }, Action: 'sts:AssumeRole' }]) }));
+    await rootIam.send(new PutRolePolicyCommand({ RoleName: 'R1', PolicyName: 'all', PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
+    await rootIam.send(new CreateRoleCommand({ RoleName: 'R2', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: r1.Role!.Arn! }, Action: 'sts:AssumeRole' }]) }));
+    const narrow = await sts(k, mallet).send(new AssumeRoleCommand({ RoleArn: r1.Role!.Arn!, RoleSessionName: 'nn', Policy: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]) }));
+    const n = { accessKeyId: narrow.Credentials!.AccessKeyId!, secretAccessKey: narrow.Credentials!.SecretAccessKey!, sessionToken: narrow.Credentials!.SessionToken! };
+    assert.equal(await outcome(sts(k, n).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${rootAccount}:role/R2`, RoleSessionName: 'escape' }))), 'AccessDenied');
+
+    // A session of a deleted role does not inherit a new role of the same name.
+    const wide = await sts(k, mallet).send(new AssumeRoleCommand({ RoleArn: r1.Role!.Arn!, RoleSessionName: 'ww' }));
+    const w = { accessKeyId: wide.Credentials!.AccessKeyId!, secretAccessKey: wide.Credentials!.SecretAccessKey!, sessionToken: wide.Credentials!.SessionToken! };
+    assert.equal(await outcome(s3(k, w).send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }))), 'OK');
+    await rootIam.send(new DeleteRolePolicyCommand({ RoleName: 'R1', PolicyName: 'all' }));
+    await rootIam.send(new DeleteRoleCommand({ RoleName: 'R1' }));
+    await rootIam.send(new CreateRoleCommand({ RoleName: 'R1', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:root` }, Action: 'sts:AssumeRole' }]) }));
+    await rootIam.send(new PutRolePolicyCommand({ RoleName: 'R1', PolicyName: 'all', PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
+    assert.equal(await outcome(s3(k, w).send(new PutObjectCommand({ Bucket: b, Key: 'y', Body: 'y' }))), 'AccessDenied');
+  });
+
+  it('IAM calls see the target\'s tags: a Deny on aws:ResourceTag protects tagged roles', async () => {
+    await rootIam.send(new CreateRoleCommand({
+      RoleName: 'BreakGlass', Tags: [{ Key: 'protected', Value: 'true' }],
+      AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:root` }, Action: 'sts:AssumeRole' }]),
+    }));
+    const helpdesk = await userWithKey(rootIam, 'helpdesk');
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'helpdesk', PolicyName: 'p', PolicyDocument: doc([
+        { Effect: 'Allow', Action: ['iam:*', 'sts:AssumeRole'], Resource: '*' },
+        { Effect: 'Deny', Action: ['iam:*', 'sts:AssumeRole'], Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/protected': 'true' } } },
+      ]),
+    }));
+    assert.equal(await outcome(iam(k, helpdesk).send(new UpdateAssumeRolePolicyCommand({ RoleName: 'BreakGlass', PolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:user/helpdesk` }, Action: 'sts:AssumeRole' }]) }))), 'AccessDenied');
+    assert.equal(await outcome(sts(k, helpdesk).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${rootAccount}:role/BreakGlass`, RoleSessionName: 'xx' }))), 'AccessDenied');
+    assert.equal(await outcome(iam(k, helpdesk).send(new GetUserCommand({ UserName: 'helpdesk' }))), 'OK');
   });
 });

@@ -248,7 +248,9 @@ export class StsService {
     const target = ROLE_ARN_RE.exec(roleArn);
     const role = target ? await this.loadRole(target[1]!, target[2]!, target[3]!) : undefined;
     const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
-    if (!role || !account) throw notAuthorized(caller, 'sts:AssumeRole', roleArn);
+    // The ARN must name the role exactly: the caller's own policies were evaluated against the
+    // ARN as sent, so a differently cased name must not reach a role they were denied.
+    if (!role || !account || role.doc.arn !== roleArn) throw notAuthorized(caller, 'sts:AssumeRole', roleArn);
 
     // The trust policy sees what this request would put in the session.
     const context = new Map(call.context);
