@@ -69,6 +69,8 @@ export function queryServiceOf(req: S3Request): QueryService | undefined {
   if (req.rawPath !== '/' || (req.method !== 'POST' && req.method !== 'GET')) return undefined;
   const scope = SCOPE_RE.exec(header(req, 'authorization') ?? '')?.[1] ?? req.query.get('X-Amz-Credential')?.split('/')[3];
   if (scope === 'iam' || scope === 'sts') return scope;
+  // A request signed for S3 is S3's, even on a host named like iam.* (a bucket called "iam").
+  if (scope === 's3') return undefined;
   if (scope === 'kms' || (header(req, 'x-amz-target') ?? '').startsWith('TrentService.')) return 'kms';
   const host = (header(req, 'host') ?? '').toLowerCase();
   if (host.startsWith('iam.')) return 'iam';
