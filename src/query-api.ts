@@ -91,6 +91,17 @@ async function readBody(req: S3Request): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * IAM, STS and KMS sign the body's hash itself. A client may also send it as
+ * x-amz-content-sha256 (or the presigned X-Amz-Content-Sha256); the verifier then signs over
+ * that value, so it must equal the body actually received — UNSIGNED-PAYLOAD included —
+ * or a captured request could be replayed with another body.
+ */
+function declaredHashMatches(req: S3Request, bodySha256: string): boolean {
+  const declared = header(req, 'x-amz-content-sha256') ?? req.query.get('X-Amz-Content-Sha256');
+  return declared === undefined || declared.toLowerCase() === bodySha256;
+}
+
 /** S3-flavoured authentication errors in the words IAM and STS use. */
 const AUTH_ERRORS: Record<string, IamErrorCode> = {
   InvalidAccessKeyId: 'InvalidClientTokenId',
@@ -114,6 +125,7 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
   async function handle(req: S3Request, service: 'iam' | 'sts'): Promise<string> {
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const bodySha256 = createHash('sha256').update(body).digest('hex');
+    if (!declaredHashMatches(req, bodySha256)) throw iamError('SignatureDoesNotMatch', 'The request body does not match its signed SHA-256.');
     // IAM is a global service signed for us-east-1; STS for the configured region.
     const authn: AuthenticateOptions = { ...deps.authn, services: [service], region: service === 'iam' ? 'us-east-1' : deps.region };
     let principal;
@@ -180,6 +192,7 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
       if (!deps.kms) throw new KmsError('UnknownOperationException', 'KMS is not enabled on this server');
       const body = await readBody(req);
       const bodySha256 = createHash('sha256').update(body).digest('hex');
+      if (!declaredHashMatches(req, bodySha256)) return json(400, { __type: 'InvalidSignatureException', message: 'The request body does not match its signed SHA-256.' });
       let principal;
       let auth;
       try {

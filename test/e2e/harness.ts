@@ -180,17 +180,17 @@ export function cleanup(dir: string): void {
 }
 
 /** SigV4 Authorization for a raw request (tests that need control over the body on the wire). */
-export function sigv4Headers(k: RunningKura, method: string, path: string, headers: Record<string, string>, payloadHash: string): Record<string, string> {
+export function sigv4Headers(k: RunningKura, method: string, path: string, headers: Record<string, string>, payloadHash: string, service = 's3'): Record<string, string> {
   const hmac = (key: Buffer | string, d: string): Buffer => createHmac('sha256', key).update(d).digest();
   const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
-  const scope = `${day}/us-east-1/s3/aws4_request`;
+  const scope = `${day}/us-east-1/${service}/aws4_request`;
   const all: Record<string, string> = { ...headers, host: new URL(k.endpoint).host, 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash };
   const names = Object.keys(all).map((h) => h.toLowerCase()).sort();
   const lower = Object.fromEntries(Object.entries(all).map(([n, v]) => [n.toLowerCase(), v]));
   const canonical = [method, path, '', ...names.map((h) => `${h}:${lower[h]!.trim()}`), '', names.join(';'), payloadHash].join('\n');
   const sts = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${k.root.secretAccessKey}`, day), 'us-east-1'), 's3'), 'aws4_request');
+  const key = hmac(hmac(hmac(hmac(`AWS4${k.root.secretAccessKey}`, day), 'us-east-1'), service), 'aws4_request');
   const signature = hmac(key, sts).toString('hex');
   return { ...all, authorization: `AWS4-HMAC-SHA256 Credential=${k.root.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
 }

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } f
 import {
   CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome } from './harness.js';
+import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome, sigv4Headers } from './harness.js';
 
 const doc = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -364,5 +364,33 @@ describe('IAM and STS through real clients', () => {
     assert.equal(await outcome(iam(k, helpdesk).send(new UpdateAssumeRolePolicyCommand({ RoleName: 'BreakGlass', PolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${rootAccount}:user/helpdesk` }, Action: 'sts:AssumeRole' }]) }))), 'AccessDenied');
     assert.equal(await outcome(sts(k, helpdesk).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${rootAccount}:role/BreakGlass`, RoleSessionName: 'xx' }))), 'AccessDenied');
     assert.equal(await outcome(iam(k, helpdesk).send(new GetUserCommand({ UserName: 'helpdesk' }))), 'OK');
+  });
+
+  it('a signed IAM or KMS request cannot be replayed with another body, nor marked UNSIGNED-PAYLOAD', async () => {
+    const send = (service: string, body: string, signedHash: string, extra: Record<string, string>): Promise<{ status: number; body: string }> => {
+      const headers = sigv4Headers(k, 'POST', '/', extra, signedHash, service);
+      return new Promise((resolve, reject) => {
+        const req = http.request(`${k.endpoint}/`, { method: 'POST', headers }, (r) => {
+          let b = '';
+          r.on('data', (c: Buffer) => (b += c.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    const hash = (b: string): string => createHash('sha256').update(b).digest('hex');
+    const iamForm = { 'content-type': 'application/x-www-form-urlencoded' };
+    const listUsers = 'Action=ListUsers&Version=2010-05-08';
+    assert.equal((await send('iam', listUsers, hash(listUsers), iamForm)).status, 200, 'the honest request works');
+    const swapped = 'Action=CreateUser&Version=2010-05-08&UserName=replayed';
+    assert.equal((await send('iam', swapped, hash(listUsers), iamForm)).status, 403);
+    assert.equal((await send('iam', swapped, 'UNSIGNED-PAYLOAD', iamForm)).status, 403);
+    assert.equal(await outcome(rootIam.send(new GetUserCommand({ UserName: 'replayed' }))), 'NoSuchEntityException');
+    const kmsJson = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.ListKeys' };
+    assert.equal((await send('kms', '{}', hash('{}'), kmsJson)).status, 200);
+    const tampered = await send('kms', '{"Limit":1}', hash('{}'), kmsJson);
+    assert.equal(tampered.status, 400);
+    assert.match(tampered.body, /InvalidSignatureException/);
   });
 });
