@@ -14,6 +14,7 @@ import { parsePolicy } from './iam/policy/parse.js';
 import type { ContextValue } from './iam/policy/request.js';
 import { KmsError, KmsService, s3ViaService, type KmsAuthorize } from './kms/kms-service.js';
 import { loadKey } from './kms/store.js';
+import type { KmsKeyDoc } from './kms/model.js';
 import type { KmsEndpoint } from './query-api.js';
 import type { S3Kms } from './s3/sse.js';
 import type { S3Request } from './http/request.js';
@@ -50,6 +51,12 @@ function toS3(e: unknown): unknown {
       return e;
   }
 }
+
+/** KMS operations that change no key or alias (everything else clears the S3-side caches). */
+const READ_ONLY = new Set([
+  'DescribeKey', 'ListKeys', 'ListAliases', 'GetKeyPolicy', 'ListKeyPolicies', 'GetKeyRotationStatus', 'ListKeyRotations', 'ListResourceTags',
+  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
+]);
 
 function signed(p: Principal): SignedPrincipal {
   // SSE-KMS refuses anonymous callers before the KMS is reached (s3/sse.ts).
@@ -97,12 +104,35 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     for (const [k, v] of (await deps.identities.sideFor(p))?.context ?? []) ctx.set(k, v);
     return ctx;
   };
+  // Key documents and key references, as S3's hot path reads them (a cached Bucket Key still
+  // checks the key's state and policy per request). Any KMS call that may change a key or an
+  // alias clears both, so a disabled key is refused on the very next request.
+  const keyDocs = new Map<string, KmsKeyDoc | undefined>();
+  const keyRefs = new Map<string, string>();
+  const forget = (): void => {
+    keyDocs.clear();
+    keyRefs.clear();
+  };
+  const cachedKey = async (accountId: string, keyId: string): Promise<KmsKeyDoc | undefined> => {
+    const id = `${accountId}\u0000${keyId}`;
+    if (keyDocs.has(id)) return keyDocs.get(id);
+    const doc = await loadKey(deps.meta, accountId, keyId);
+    if (keyDocs.size >= 10_000) keyDocs.clear();
+    keyDocs.set(id, doc);
+    return doc;
+  };
   const via = async (p: SignedPrincipal, req: S3Request) => ({ service: 's3' as const, region: deps.region, requestId: req.requestId, context: await s3Context(p, req) });
   const s3: S3Kms = {
     resolveKeyArn: async (caller, keyRef, req) => {
       try {
         const p = signed(caller);
-        return (await service.resolveKeyFor(p, keyRef, await via(p, req))).keyArn;
+        const id = `${p.accountId}\u0000${keyRef ?? ''}`;
+        const hit = keyRefs.get(id);
+        if (hit !== undefined) return hit;
+        const arn = (await service.resolveKeyFor(p, keyRef, await via(p, req))).keyArn;
+        if (keyRefs.size >= 10_000) keyRefs.clear();
+        keyRefs.set(id, arn);
+        return arn;
       } catch (e) {
         throw toS3(e);
       }
@@ -128,7 +158,7 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     authorize: async (caller, keyArn, action, context, req) => {
       const requestId = req.requestId;
       const m = /^arn:aws:kms:[^:]+:(\d{12}):key\/(.+)$/.exec(keyArn);
-      const key = m ? await loadKey(deps.meta, m[1]!, m[2]!) : undefined;
+      const key = m ? await cachedKey(m[1]!, m[2]!) : undefined;
       if (!key) throw s3error('KMS.NotFoundException', `Key '${keyArn}' does not exist`);
       if (key.keyState === 'Disabled') throw s3error('KMS.DisabledException', `${keyArn} is disabled.`);
       if (key.keyState !== 'Enabled') throw s3error('KMS.KMSInvalidStateException', `${keyArn} is pending deletion.`);
@@ -149,7 +179,15 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       if (d.effect !== 'Allow') throw s3error('AccessDenied', `User is not authorized to perform: ${action} on resource: ${keyArn}`);
     },
   };
-  const endpoint: KmsEndpoint = { handle: (call) => service.handle(call) };
+  const endpoint: KmsEndpoint = {
+    handle: async (call) => {
+      try {
+        return await service.handle(call);
+      } finally {
+        if (!READ_ONLY.has(call.operation)) forget();
+      }
+    },
+  };
   return { service, endpoint, s3 };
 }
 

@@ -4,7 +4,7 @@
  * events, delivery and querying on top of the same sink. Records carry who, what, on which
  * resource, the outcome and why — never secrets, key material or policy text.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface AuditEvent {
@@ -31,11 +31,15 @@ export interface AuditSink {
  * written before the response that it explains leaves the server.
  */
 export class FileAuditSink implements AuditSink {
-  constructor(private readonly path: string) {
+  private readonly fd: number;
+
+  constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Opened once in append mode: every record is one write(2) at the end of the file.
+    this.fd = openSync(path, 'a', 0o600);
   }
 
   record(e: AuditEvent): void {
-    appendFileSync(this.path, `${JSON.stringify(e)}\n`, { mode: 0o600 });
+    writeSync(this.fd, `${JSON.stringify(e)}\n`);
   }
 }
