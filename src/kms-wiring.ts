@@ -171,10 +171,12 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       ctx.set('kms:encryptioncontextkeys', keys);
       for (const k of keys) ctx.set(`kms:encryptioncontext:${k.toLowerCase()}`, context[k]!);
       const d = await authorize({ caller: p, action, keyArn, keyAccountId: key.accountId, keyPolicy: key.policy, context: ctx });
-      deps.audit.record({
+      // A cached Bucket Key makes no KMS call, so an allowed use leaves no KMS record (as on
+      // AWS, where that is the point of Bucket Keys); a refusal is recorded with its reason.
+      if (d.effect !== 'Allow') deps.audit.record({
         time: deps.clock.now().toISOString(), service: 'kms', operation: action === 'kms:Decrypt' ? 'Decrypt (S3 Bucket Key, cached)' : 'GenerateDataKey (S3 Bucket Key, cached)',
         requestId, viaRequestId: requestId, callerArn: callerArn(p)!, accountId: p.accountId, resource: keyArn,
-        outcome: d.effect === 'Allow' ? 'allowed' : 'denied', ...(d.reason ? { reason: d.reason } : {}),
+        outcome: 'denied', ...(d.reason ? { reason: d.reason } : {}),
       });
       if (d.effect !== 'Allow') throw s3error('AccessDenied', `User is not authorized to perform: ${action} on resource: ${keyArn}`);
     },

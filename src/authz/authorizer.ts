@@ -81,7 +81,7 @@ export class Authorizer {
     const p = input.principal;
     let identity: LoadedIdentity | undefined;
     if (p.kind !== 'anonymous') {
-      identity = await this.identities?.sideFor(p);
+      identity = this.identities?.peekRoot(p) ?? await this.identities?.sideFor(p);
       if (!identity) {
         // Fail closed: a user or role that no longer exists (or no IAM wired) has no permissions.
         if (p.kind !== 'account-root') return { effect: 'ImplicitDeny', aclRequired: false, trace: [{ layer: 'identity-policy', check: '*', effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist' }] };
@@ -109,7 +109,8 @@ export class Authorizer {
     if (firstOwner !== undefined) {
       base.set('aws:resourceaccount', firstOwner);
       base.set('s3:resourceaccount', firstOwner);
-      const resourceOrg = await this.identities?.orgIdOf(firstOwner);
+      const peeked = this.identities?.peekOrgId(firstOwner);
+      const resourceOrg = peeked === undefined ? await this.identities?.orgIdOf(firstOwner) : peeked ?? undefined;
       if (resourceOrg !== undefined) base.set('aws:resourceorgid', resourceOrg);
     }
     const perCheck = new Map<Check, ReadonlyMap<string, ContextValue>>();

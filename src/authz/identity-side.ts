@@ -56,6 +56,15 @@ export class IdentityCache {
     this.compiled.clear();
   }
 
+  /**
+   * The common case without a turn of the event loop: a root key without a session, and no
+   * organization (fresh cache). undefined = ask sideFor().
+   */
+  peekRoot(p: SignedPrincipal): LoadedIdentity | undefined {
+    if (p.kind !== 'account-root' || p.session || !this.org || this.clock.now().getTime() - this.org.at >= ORG_TTL_MS) return undefined;
+    return !this.org.value || this.org.value.accounts[p.accountId] === undefined ? ROOT_SIDE : undefined;
+  }
+
   /** The caller's side; undefined when its user or role no longer exists (fail closed: deny). */
   async sideFor(p: SignedPrincipal): Promise<LoadedIdentity | undefined> {
     if (p.kind === 'account-root' && !p.session) {
@@ -108,6 +117,13 @@ export class IdentityCache {
       if (levels) side.scpLevels = levels.map((level) => level.map((t) => this.compileCached(t)));
     }
     return { side, context };
+  }
+
+  /** orgIdOf without a turn of the event loop: null = no organization, undefined = not cached. */
+  peekOrgId(accountId: string): string | null | undefined {
+    if (!this.org || this.clock.now().getTime() - this.org.at >= ORG_TTL_MS) return undefined;
+    const org = this.org.value;
+    return org && org.accounts[accountId] !== undefined ? org.id : null;
   }
 
   /** The organization id an account belongs to (aws:ResourceOrgID), if any. */
