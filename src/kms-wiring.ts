@@ -66,6 +66,17 @@ function signed(p: Principal): SignedPrincipal {
 
 export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring; clock: Clock; region: string; identities: IdentityCache; audit: AuditSink }): KmsServices {
   const compiled = new Map<string, CompiledPolicy>();
+  const conditionalMemo = new Map<string, boolean>();
+  /** Whether a policy reads the request context at all (conditions or ${…} variables). */
+  const conditional = (text: string): boolean => {
+    let c = conditionalMemo.get(text);
+    if (c === undefined) {
+      c = /"Condition"|\$\{/.test(text);
+      if (conditionalMemo.size >= 1_000) conditionalMemo.clear();
+      conditionalMemo.set(text, c);
+    }
+    return c;
+  };
   const compileKeyPolicy = (text: string): CompiledPolicy => {
     let c = compiled.get(text);
     if (!c) {
@@ -163,7 +174,11 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       if (key.keyState === 'Disabled') throw s3error('KMS.DisabledException', `${keyArn} is disabled.`);
       if (key.keyState !== 'Enabled') throw s3error('KMS.KMSInvalidStateException', `${keyArn} is pending deletion.`);
       const p = signed(caller);
-      const ctx = await s3Context(p, req);
+      // Without conditions or variables in the key policy, and for a root key without a session
+      // or organization (no identity policies are read), no condition key is ever consulted:
+      // the request context need not be built.
+      const lean = !conditional(key.policy) && deps.identities.peekRoot(p) !== undefined;
+      const ctx = lean ? new Map<string, ContextValue>() : await s3Context(p, req);
       ctx.set('kms:calleraccount', p.accountId);
       ctx.set('kms:viaservice', s3ViaService(deps.region));
       ctx.set('aws:viaawsservice', 'true');
