@@ -89,10 +89,14 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     return c;
   };
   const authorize: KmsAuthorize = async (r) => {
-    const loaded = await deps.identities.sideFor(r.caller);
+    const loaded = deps.identities.peekRoot(r.caller) ?? await deps.identities.sideFor(r.caller);
     if (!loaded) return { effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist' };
-    const context = new Map<string, ContextValue>(loaded.context);
-    for (const [k, v] of r.context) context.set(k, v);
+    let context = r.context;
+    if (loaded.context.size > 0) {
+      const merged = new Map<string, ContextValue>(loaded.context);
+      for (const [k, v] of r.context) merged.set(k, v);
+      context = merged;
+    }
     const d = decideKms({
       principal: r.caller, action: r.action, resource: r.keyArn,
       keyAccountId: r.keyPolicy === undefined ? undefined : r.keyAccountId,
