@@ -49,7 +49,7 @@ export async function loadCopySource(req: S3Request, svc: Services): Promise<Loa
 
 /** The key a copy source's data opens with: its SSE-C key from the copy-source headers, or KMS with the caller's rights. */
 export async function copySourceKey(svc: Services, req: S3Request, principal: AuthorizedRequest['principal'], src: LoadedCopySource): Promise<Buffer | undefined> {
-  return objectKeyFor(sseDepsOf(svc), req, principal, req.requestId, { bucket: src.bucket.name, key: src.version.key }, src.version.sse, 'copy-source');
+  return objectKeyFor(sseDepsOf(svc), req, principal, { bucket: src.bucket.name, key: src.version.key }, src.version.sse, 'copy-source');
 }
 
 /** x-amz-copy-source-version-id, sent when the source has a real version id or its bucket has versioning configured. */
@@ -133,7 +133,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
 
   const sourceKey = await copySourceKey(svc, req, ctx.principal, src);
   // The destination is encrypted per this request and the destination bucket's default, never as the source was.
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(dest.name)).encryption));
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(dest.name)).encryption));
   const stored = await storeData(svc, readObject(svc, sv, 0, sv.size - 1, sourceKey), { bucket: op.bucket, key: op.key, versionId }, {
     checksums: alg ? [alg] : [],
     maxBytes: max,

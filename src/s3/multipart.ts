@@ -100,7 +100,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, bucket!);
   // Encryption is fixed here for every part (an SSE-KMS upload gets its object key now; parts reopen it).
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(op.bucket)).encryption));
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(op.bucket)).encryption));
   const meta = metaFromHeaders(req);
   const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
   const { algorithm, type } = parseUploadChecksum(req);
@@ -159,7 +159,7 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx, svc) => {
   const partNumber = parsePartNumber(req);
   const upload = await loadUpload(ctx, svc);
   const sse = upload.sse ?? AES256;
-  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
+  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, op, sse);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const cr = parseChecksumRequest(req);
@@ -209,7 +209,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
   const partNumber = parsePartNumber(req);
   const upload = await loadUpload(ctx, svc);
   const sse = upload.sse ?? AES256;
-  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
+  const objectKey = await objectKeyFor(sseDepsOf(svc), req, ctx.principal, op, sse);
   const src = await loadCopySource(req, svc);
   const sourceKey = await copySourceKey(svc, req, ctx.principal, src);
   const sv = src.version;
@@ -369,7 +369,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
   if (pre) wrapPrecondition(pre)(await svc.meta.getObjectVersion(op.bucket, op.key));
   const sse = upload.sse ?? AES256;
   // Completing an SSE-KMS upload needs kms:Decrypt on its key, as on AWS.
-  if (sse.algorithm === 'aws:kms') await objectKeyFor(sseDepsOf(svc), req, ctx.principal, req.requestId, op, sse);
+  if (sse.algorithm === 'aws:kms') await objectKeyFor(sseDepsOf(svc), req, ctx.principal, op, sse);
   const { versionId, replaceNullVersion } = nextVersionId(b);
   const pieces: DataPiece[] = parts.map((p) => ({
     ...p.piece,

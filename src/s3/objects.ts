@@ -65,7 +65,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const b = bucket!;
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, b);
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, req.requestId, op, bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption));
+  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption));
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const meta = metaFromHeaders(req);
@@ -207,7 +207,7 @@ export const getObject: Handler<'GetObject'> = async (ctx, svc) => {
   rejectSseOnRead(ctx);
   const v = await loadForRead(ctx, svc);
   const plan = planRead(ctx, v);
-  const objectKey = await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
+  const objectKey = await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.op, v.sse);
   const inline = await readInlineObject(svc, v, plan.start, plan.end, objectKey);
   return { status: plan.status, headers: plan.headers, body: inline ?? readObject(svc, v, plan.start, plan.end, objectKey) };
 };
@@ -217,7 +217,7 @@ export const headObject: Handler<'HeadObject'> = async (ctx, svc) => {
   const v = await loadForRead(ctx, svc);
   const plan = planRead(ctx, v);
   // HEAD needs what GET needs: the SSE-C key, or the caller's kms:Decrypt on the object's key.
-  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
+  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.op, v.sse);
   return { status: plan.status, headers: plan.headers };
 };
 
@@ -280,7 +280,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx, s
   }
   const v = await loadForRead(ctx, svc);
   // Checksums and ETags are digests of the plaintext: SSE-C needs its key, SSE-KMS kms:Decrypt.
-  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.req.requestId, ctx.op, v.sse);
+  await objectKeyFor(sseDepsOf(svc), ctx.req, ctx.principal, ctx.op, v.sse);
   checkReadConditions(readConditionHeaders(req), v);
   const body: Record<string, unknown> = {};
   if (wanted.includes('ETag')) body.ETag = v.etag.replace(/"/g, '');

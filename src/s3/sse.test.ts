@@ -88,16 +88,16 @@ describe('SSE request handling', () => {
   it('SSE-C: HTTPS only, blocked by default, never mixed with x-amz-server-side-encryption; the key is checked by HMAC, never stored', async () => {
     const deps: SseDeps = { bucketKeys: new BucketKeyCache(() => 0) };
     const c = customer();
-    assert.equal(await code(writeEncryption(deps, request(c.headers), caller, 'r', target, DEFAULT_BUCKET_ENCRYPTION)), 'AccessDenied');
-    assert.equal(await code(writeEncryption(deps, request(c.headers, false), caller, 'r', target, unblocked)), 'InvalidRequest');
-    assert.equal(await code(writeEncryption(deps, request({ ...c.headers, 'x-amz-server-side-encryption': 'AES256' }), caller, 'r', target, unblocked)), 'InvalidArgument');
-    const w = await writeEncryption(deps, request(c.headers), caller, 'r', target, unblocked);
+    assert.equal(await code(writeEncryption(deps, request(c.headers), caller, target, DEFAULT_BUCKET_ENCRYPTION)), 'AccessDenied');
+    assert.equal(await code(writeEncryption(deps, request(c.headers, false), caller, target, unblocked)), 'InvalidRequest');
+    assert.equal(await code(writeEncryption(deps, request({ ...c.headers, 'x-amz-server-side-encryption': 'AES256' }), caller, target, unblocked)), 'InvalidArgument');
+    const w = await writeEncryption(deps, request(c.headers), caller, target, unblocked);
     assert.equal(w.sse.algorithm, 'SSE-C');
     assert.ok(!JSON.stringify(w.sse).includes(c.key.toString('base64')), 'the key is not stored');
-    assert.deepEqual(await objectKeyFor(deps, request(c.headers), caller, 'r', target, w.sse), c.key);
-    assert.equal(await code(objectKeyFor(deps, request(customer().headers), caller, 'r', target, w.sse)), 'AccessDenied');
-    assert.equal(await code(objectKeyFor(deps, request({}), caller, 'r', target, w.sse)), 'InvalidRequest');
-    assert.equal(await code(objectKeyFor(deps, request(c.headers), caller, 'r', target, { algorithm: 'AES256' })), 'InvalidRequest');
+    assert.deepEqual(await objectKeyFor(deps, request(c.headers), caller, target, w.sse), c.key);
+    assert.equal(await code(objectKeyFor(deps, request(customer().headers), caller, target, w.sse)), 'AccessDenied');
+    assert.equal(await code(objectKeyFor(deps, request({}), caller, target, w.sse)), 'InvalidRequest');
+    assert.equal(await code(objectKeyFor(deps, request(c.headers), caller, target, { algorithm: 'AES256' })), 'InvalidRequest');
     assert.deepEqual(sseHeaders(w.sse), { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key-MD5': c.headers['x-amz-server-side-encryption-customer-key-md5'] });
   });
 
@@ -106,7 +106,7 @@ describe('SSE request handling', () => {
     const deps: SseDeps = { kms, bucketKeys: new BucketKeyCache(() => 0) };
     const kmsDefault: BucketEncryption = { algorithm: 'aws:kms', kmsKeyId: 'key-a', bucketKeyEnabled: false, blockSseC: true };
     const algo = async (h: Record<string, string>, d: BucketEncryption): Promise<string> => {
-      const w = await writeEncryption(deps, request(h), caller, 'r', target, d);
+      const w = await writeEncryption(deps, request(h), caller, target, d);
       return w.sse.algorithm === 'aws:kms' ? `kms:${w.sse.keyArn.split('/').pop()!}` : w.sse.algorithm;
     };
     assert.equal(await algo({}, DEFAULT_BUCKET_ENCRYPTION), 'AES256');
@@ -115,23 +115,23 @@ describe('SSE request handling', () => {
     assert.equal(await algo({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'key-b' }, kmsDefault), 'kms:key-b');
     assert.equal(await algo({ 'x-amz-server-side-encryption': 'aws:kms' }, kmsDefault), 'kms:aws-s3');
     assert.equal(await code(algo({ 'x-amz-server-side-encryption-aws-kms-key-id': 'key-b' }, DEFAULT_BUCKET_ENCRYPTION)), 'InvalidArgument');
-    assert.equal(await code(writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms' }, false), caller, 'r', target, DEFAULT_BUCKET_ENCRYPTION)), 'InvalidRequest');
-    assert.equal(await code(writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms' }), { kind: 'anonymous' }, 'r', target, DEFAULT_BUCKET_ENCRYPTION)), 'InvalidArgument');
+    assert.equal(await code(writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms' }, false), caller, target, DEFAULT_BUCKET_ENCRYPTION)), 'InvalidRequest');
+    assert.equal(await code(writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms' }), { kind: 'anonymous' }, target, DEFAULT_BUCKET_ENCRYPTION)), 'InvalidArgument');
   });
 
   it('SSE-KMS object keys round-trip through the KMS with the object ARN as context, and Bucket Keys cut data-key operations', async () => {
     const kms = fakeKms();
     const deps: SseDeps = { kms, bucketKeys: new BucketKeyCache(() => 0) };
-    const w = await writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'key-a' }), caller, 'r', target, DEFAULT_BUCKET_ENCRYPTION);
-    assert.deepEqual(await objectKeyFor(deps, request({}), caller, 'r', target, w.sse), w.objectKey);
+    const w = await writeEncryption(deps, request({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'key-a' }), caller, target, DEFAULT_BUCKET_ENCRYPTION);
+    assert.deepEqual(await objectKeyFor(deps, request({}), caller, target, w.sse), w.objectKey);
     const withBucketKey: BucketEncryption = { algorithm: 'aws:kms', kmsKeyId: 'key-a', bucketKeyEnabled: true, blockSseC: true };
     const before = kms.ops.generate;
     const keys = [];
-    for (let i = 0; i < 1000; i++) keys.push(await writeEncryption(deps, request({}), caller, 'r', { bucket: 'b', key: `k${i}` }, withBucketKey));
+    for (let i = 0; i < 1000; i++) keys.push(await writeEncryption(deps, request({}), caller, { bucket: 'b', key: `k${i}` }, withBucketKey));
     assert.equal(kms.ops.generate - before, 1, 'one data-key operation for 1,000 objects');
     assert.equal(new Set(keys.map((k) => k.objectKey!.toString('hex'))).size, 1000, 'every object still has its own key');
     assert.equal(kms.ops.authorize, 999, 'every request is still authorized against the KMS key');
-    assert.deepEqual(await objectKeyFor(deps, request({}), caller, 'r', { bucket: 'b', key: 'k7' }, keys[7]!.sse), keys[7]!.objectKey);
+    assert.deepEqual(await objectKeyFor(deps, request({}), caller, { bucket: 'b', key: 'k7' }, keys[7]!.sse), keys[7]!.objectKey);
     assert.deepEqual(sseHeaders(keys[0]!.sse)['x-amz-server-side-encryption-bucket-key-enabled'], 'true');
   });
 

@@ -176,7 +176,7 @@ const bucketArnOf = (bucket: string): string => `arn:aws:s3:::${bucket}`;
  * fixes the encryption without materialising the object key.
  */
 export async function writeEncryption(
-  deps: SseDeps, req: S3Request, principal: Principal, requestId: string, target: { bucket: string; key: string }, defaults: BucketEncryption,
+  deps: SseDeps, req: S3Request, principal: Principal, target: { bucket: string; key: string }, defaults: BucketEncryption,
 ): Promise<WriteEncryption> {
   const sseHeader = header(req, 'x-amz-server-side-encryption');
   const kmsKeyHeader = header(req, 'x-amz-server-side-encryption-aws-kms-key-id');
@@ -230,7 +230,7 @@ export async function writeEncryption(
  * through the KMS with the caller's rights. undefined for SSE-S3.
  */
 export async function objectKeyFor(
-  deps: SseDeps, req: S3Request, principal: Principal, requestId: string, target: { bucket: string; key: string }, sse: ObjectSse,
+  deps: SseDeps, req: S3Request, principal: Principal, target: { bucket: string; key: string }, sse: ObjectSse,
   source: 'object' | 'copy-source' = 'object',
 ): Promise<Buffer | undefined> {
   const customer = customerKeyOf(req, source === 'object' ? CUSTOMER : COPY_SOURCE_CUSTOMER);
