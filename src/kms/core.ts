@@ -16,11 +16,12 @@ import type { ContextValue } from '../iam/policy/request.js';
 import type { MetadataStore } from '../storage/ports.js';
 import type { Clock } from '../util/clock.js';
 import { KmsError } from './errors.js';
+import { grantAllowing } from './grants.js';
 import type { Input } from './input.js';
 import { MaterialCache, newMaterial } from './material.js';
 import {
   PARTITION, ROTATION_DAYS, S3_MANAGED_ALIAS, UUID, aliasArn, keyArn,
-  type KeyState, type KmsAliasDoc, type KmsKeyDoc,
+  type KeyState, type KmsAliasDoc, type KmsGrant, type KmsKeyDoc,
 } from './model.js';
 import { s3ManagedKeyPolicy, s3ViaService } from './policy.js';
 import * as store from './store.js';
@@ -251,6 +252,8 @@ export class Call {
   keyArn: string | undefined;
   /** For the audit record: why authorization refused. */
   reason: string | undefined;
+  /** For the audit record: the grants that allowed what the policies did not, in order. */
+  readonly grantsUsed: string[] = [];
   private readonly held = new Set<string>();
 
   constructor(
@@ -393,8 +396,14 @@ export class Call {
   /**
    * Asks the injected authorizer; a refusal → AccessDeniedException in AWS's words. `extra`
    * adds operation-specific condition keys (names lower-cased here).
+   *
+   * On a key, when the policies leave an implicit deny (never over an explicit one), a grant
+   * of the key for this operation whose grantee is the caller and whose constraints hold for
+   * `encryptionContext` allows the call; that grant is returned (undefined: the policies allowed).
    */
-  async authorize(action: string, target: AuthTarget, extra: Record<string, ContextValue> = {}): Promise<void> {
+  async authorize(
+    action: string, target: AuthTarget, extra: Record<string, ContextValue> = {}, encryptionContext?: Readonly<Record<string, string>>,
+  ): Promise<KmsGrant | undefined> {
     const context = new Map(this.context);
     context.set('kms:calleraccount', this.caller.accountId);
     if (this.via) {
@@ -419,7 +428,14 @@ export class Call {
     }
     for (const [name, v] of Object.entries(extra)) context.set(name.toLowerCase(), v);
     const r = await this.env.deps.authorize({ caller: this.caller, action, keyArn: resource, keyAccountId: resourceAccount, keyPolicy: policy, context });
-    if (r.effect === 'Allow') return;
+    if (r.effect === 'Allow') return undefined;
+    if (r.effect === 'ImplicitDeny' && target.kind === 'key') {
+      const grant = grantAllowing(target.key, this.caller, action, encryptionContext);
+      if (grant) {
+        this.grantsUsed.push(grant.grantId);
+        return grant;
+      }
+    }
     this.reason = r.reason ?? (r.effect === 'ExplicitDeny' ? 'explicit deny' : 'no policy allows');
     throw this.accessDenied(action, resource, r.effect, r.policyType ?? (policy === undefined ? 'identity-based' : 'resource-based'));
   }

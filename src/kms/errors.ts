@@ -12,6 +12,8 @@ export type KmsErrorCode =
   | 'IncorrectKeyException'
   | 'InvalidAliasNameException'
   | 'InvalidCiphertextException'
+  | 'InvalidGrantIdException'
+  | 'InvalidGrantTokenException'
   | 'InvalidKeyUsageException'
   | 'InvalidMarkerException'
   | 'KMSInternalException'

@@ -91,6 +91,14 @@ export class Input {
     return b;
   }
 
+  /** A structure member, read through its own Input. */
+  struct(member: string): Input | undefined {
+    const v = this.raw(member, false);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) throw serialization(member, 'a structure');
+    return new Input(v);
+  }
+
   /** An encryption context: a JSON object of string values. */
   context(member: string): Record<string, string> | undefined {
     const v = this.raw(member, false);

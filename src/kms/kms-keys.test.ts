@@ -103,7 +103,7 @@ describe('CreateKey / DescribeKey / ListKeys', () => {
     await h.fail('DescribeKey', { KeyId: k.Arn.replace(REGION, 'eu-west-1') }, 'NotFoundException');
     await h.fail('DescribeKey', {}, 'ValidationException', "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null");
     await h.fail('NoSuchOperation', {}, 'UnknownOperationException');
-    await h.fail('CreateGrant', {}, 'UnsupportedOperationException', 'CreateGrant is not supported by this KMS.');
+    await h.fail('Sign', {}, 'UnsupportedOperationException', 'Sign is not supported by this KMS.');
   });
 
   test('keys of another account: by ARN only, and only where AWS allows cross-account use', async () => {

@@ -22,6 +22,7 @@ import { MaterialCache } from './material.js';
 import { S3_MANAGED_ALIAS, type KeyManager } from './model.js';
 import { ALIAS_OPS } from './ops-aliases.js';
 import { CRYPTO_OPS, decryptBlob, generateDataKey } from './ops-crypto.js';
+import { GRANT_OPS } from './ops-grants.js';
 import { KEY_OPS, type Op } from './ops-keys.js';
 import { ROTATION_OPS } from './ops-rotation.js';
 
@@ -29,14 +30,13 @@ export { KmsError, kmsErrorBody, type KmsErrorCode } from './errors.js';
 export type { KmsAuditEvent, KmsAuthorize, KmsAuthorizeRequest, KmsAuthorizeResult, KmsDeps, KmsStats, Via } from './core.js';
 export { s3ViaService } from './policy.js';
 
-const OPS = new Map<string, Op>(Object.entries({ ...KEY_OPS, ...ROTATION_OPS, ...ALIAS_OPS, ...CRYPTO_OPS }));
+const OPS = new Map<string, Op>(Object.entries({ ...KEY_OPS, ...ROTATION_OPS, ...ALIAS_OPS, ...CRYPTO_OPS, ...GRANT_OPS }));
 
 /** The operations `handle` serves (X-Amz-Target names without the `TrentService.` prefix). */
 export const KMS_OPERATIONS: readonly string[] = [...OPS.keys()];
 
 /** Real AWS KMS operations this KMS does not offer: a clear UnsupportedOperationException rather than "unknown operation". */
 const UNSUPPORTED = new Set([
-  'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
   'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'GetPublicKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
   'DeriveSharedSecret', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
   'ReplicateKey', 'UpdatePrimaryRegion', 'CreateCustomKeyStore', 'DeleteCustomKeyStore', 'DescribeCustomKeyStores',
@@ -169,6 +169,7 @@ export class KmsService {
     if (call?.keyArn !== undefined) e.keyArn = call.keyArn;
     if (errorCode !== undefined) e.errorCode = errorCode;
     if (call?.reason !== undefined && outcome === 'denied') e.reason = call.reason;
+    else if (call && call.grantsUsed.length > 0) e.reason = call.grantsUsed.map((id) => `allowed by grant ${id}`).join('; ');
     try {
       sink(e);
     } catch {

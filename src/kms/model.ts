@@ -19,6 +19,8 @@ export const MAX_ON_DEMAND_ROTATIONS = 10;
 /** Tags per key, and aliases per key (AWS quotas). */
 export const MAX_TAGS = 50;
 export const MAX_ALIASES_PER_KEY = 50;
+/** Grants per key (AWS's quota "grants for a KMS key"). */
+export const MAX_GRANTS_PER_KEY = 50_000;
 
 export interface KmsTag {
   TagKey: string;
@@ -45,6 +47,31 @@ export interface KeyRotation {
   since?: string;
 }
 
+/** The encryption context constraints of a grant (CreateGrant Constraints). */
+export interface GrantConstraints {
+  /** Every pair must be in the request's encryption context (which may hold more). */
+  EncryptionContextSubset?: Record<string, string>;
+  /** The request's encryption context must be exactly this. */
+  EncryptionContextEquals?: Record<string, string>;
+}
+
+/** One grant on a key (see grants.ts). */
+export interface KmsGrant {
+  /** 64 lower-case hex digits. */
+  grantId: string;
+  /** The opaque token CreateGrant returned; RetireGrant may name the grant by it. */
+  grantToken: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  /** Grant operation names (Decrypt, Encrypt, …), as given. */
+  operations: string[];
+  constraints?: GrantConstraints;
+  /** The account that created the grant ("arn:aws:iam::<account>:root"). */
+  issuingAccount: string;
+  creationDate: string;
+}
+
 export interface KmsKeyDoc {
   kind: 'kms-key';
   /** UUID v4, lower case. */
@@ -67,6 +94,8 @@ export interface KmsKeyDoc {
   /** The version new ciphertext is made with (always the newest). */
   currentVersion: number;
   tags: KmsTag[];
+  /** Grants on the key; absent in documents written before grants existed. */
+  grants?: KmsGrant[];
 }
 
 export interface KmsAliasDoc {

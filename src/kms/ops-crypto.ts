@@ -80,7 +80,7 @@ export async function decryptBlob(
     key = found;
     call.noteKey(key.arn);
   }
-  await call.authorize(action, { kind: 'key', key }, { ...cryptoKeys(ctx, requestAlias), ...extra });
+  await call.authorize(action, { kind: 'key', key }, { ...cryptoKeys(ctx, requestAlias), ...extra }, ctx);
   requireState(key, ENABLED);
   onChecked?.();
   const material = call.env.materials.get(key, parsed.version);
@@ -94,7 +94,7 @@ export async function generateDataKey(
   action: 'kms:GenerateDataKey' | 'kms:GenerateDataKeyWithoutPlaintext', opts: ResolveOptions = ANY_REF, onChecked?: () => void,
 ): Promise<{ key: KmsKeyDoc; plaintext: Buffer; ciphertext: Buffer }> {
   const { key, requestAlias } = await call.resolveKey(ref, opts);
-  await call.authorize(action, { kind: 'key', key }, cryptoKeys(ctx, requestAlias));
+  await call.authorize(action, { kind: 'key', key }, cryptoKeys(ctx, requestAlias), ctx);
   requireState(key, ENABLED);
   onChecked?.();
   const plaintext = randomBytes(bytes);
@@ -110,7 +110,7 @@ const encrypt: Op = async (call) => {
   const ctx = input.context('EncryptionContext');
   const alg = input.enumValue('EncryptionAlgorithm', ALGORITHMS);
   const { key, requestAlias } = await call.resolveKey(ref, ANY_REF);
-  await call.authorize('kms:Encrypt', { kind: 'key', key }, cryptoKeys(ctx, requestAlias));
+  await call.authorize('kms:Encrypt', { kind: 'key', key }, cryptoKeys(ctx, requestAlias), ctx);
   requireState(key, ENABLED);
   checkAlgorithm(key, alg);
   dryRun(call);
@@ -147,7 +147,7 @@ const reEncrypt: Op = async (call) => {
   checkAlgorithm(source, sourceAlg);
   await call.authorize('kms:ReEncryptTo', { kind: 'key', key: dest.key }, {
     ...cryptoKeys(destCtx, dest.requestAlias), 'kms:reencryptonsamekey': String(sameKey),
-  });
+  }, destCtx);
   requireState(dest.key, ENABLED);
   checkAlgorithm(dest.key, destAlg);
   dryRun(call);

@@ -22,7 +22,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
   EnableKeyRotationCommand, EncryptCommand, GenerateDataKeyCommand, GetKeyRotationStatusCommand, KMSClient, PutKeyPolicyCommand,
-  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand,
+  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, CreateGrantCommand, ListGrantsCommand, RevokeGrantCommand,
 } from '@aws-sdk/client-kms';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand,
@@ -424,6 +424,27 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     }));
     assert.deepEqual(await result(tlsS3(k, intern).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), { name: 'AccessDenied', status: 403 });
     assert.equal((await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'secret' })))).name, 'OK');
+  });
+
+  it('KMS grants: a grantee without any policy uses the key for exactly the granted operations, within the constraints, until revoked', async () => {
+    const key = await newKey('grants');
+    const grantee = await userWithKey('grantee', [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]);
+    const gk = new KMSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: grantee });
+    const ctx = { app: 'payroll' };
+    assert.equal((await result(gk.send(new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from('x'), EncryptionContext: ctx })))).name, 'AccessDeniedException');
+    const g = await kms.send(new CreateGrantCommand({
+      KeyId: key.id, GranteePrincipal: grantee.arn, Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'], Constraints: { EncryptionContextSubset: ctx },
+    }));
+    assert.match(g.GrantId ?? '', /^[0-9a-f]{64}$/);
+    const enc = await gk.send(new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from('salary'), EncryptionContext: ctx }));
+    const dec = await gk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx }));
+    assert.equal(Buffer.from(dec.Plaintext!).toString(), 'salary');
+    assert.equal((await result(gk.send(new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from('x'), EncryptionContext: { app: 'other' } })))).name, 'AccessDeniedException', 'outside the constraint');
+    assert.equal((await result(gk.send(new DescribeKeyCommand({ KeyId: key.arn })))).name, 'AccessDeniedException', 'not a granted operation');
+    const listed = await kms.send(new ListGrantsCommand({ KeyId: key.id }));
+    assert.deepEqual(listed.Grants?.map((x) => x.GrantId), [g.GrantId]);
+    await kms.send(new RevokeGrantCommand({ KeyId: key.id, GrantId: g.GrantId! }));
+    assert.equal((await result(gk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx })))).name, 'AccessDeniedException', 'revoked at once');
   });
 
   it('a disabled key makes its objects unreadable (400 KMS.DisabledException) until it is enabled again', async () => {
