@@ -247,8 +247,7 @@ export async function objectKeyFor(
   if (principal.kind === 'anonymous') throw s3error('InvalidArgument', 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', { ArgumentName: 'Authorization' });
   if (sse.bucketKey) {
     const bucketContext = { 'aws:s3:arn': bucketArnOf(target.bucket) };
-    const bk = await deps.bucketKeys.forRead(deps.kms, principal, sse.keyArn, Buffer.from(sse.bucketKey.dataKey, 'base64'), bucketContext, req);
-    return deriveObjectKey(bk, Buffer.from(sse.bucketKey.nonce, 'base64'));
+    return deps.bucketKeys.objectKeyForRead(deps.kms, principal, sse.keyArn, sse.bucketKey, bucketContext, req);
   }
   const userContext = parseUserContext(sse.context);
   const opened = await deps.kms.decrypt(principal, Buffer.from(sse.dataKey!, 'base64'), { ...userContext, 'aws:s3:arn': objectArnOf(target.bucket, target.key) }, req);
@@ -283,6 +282,7 @@ export function opaqueEtag(objectKey: Buffer | undefined, md5: Buffer): string {
 
 const BUCKET_KEY_TTL_MS = 5 * 60_000;
 const MAX_BUCKET_KEYS = 1_000;
+const MAX_DERIVED_KEYS = 10_000;
 
 /**
  * S3 Bucket Keys: one KMS data key per bucket and KMS key, reused for a bounded time to
@@ -293,6 +293,7 @@ const MAX_BUCKET_KEYS = 1_000;
 export class BucketKeyCache {
   private readonly writes = new Map<string, { keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer; until: number }>();
   private readonly reads = new Map<string, { plaintext: Buffer; until: number }>();
+  private readonly derived = new Map<string, { key: Buffer; until: number }>();
 
   constructor(private readonly now: () => number) {}
 
@@ -312,18 +313,29 @@ export class BucketKeyCache {
     return entry;
   }
 
-  async forRead(kms: S3Kms, caller: Principal, keyArn: string, blob: Buffer, context: Record<string, string>, req: S3Request): Promise<Buffer> {
-    const id = blob.toString('base64');
-    const hit = this.reads.get(id);
+  /**
+   * The object key of an object stored under a Bucket Key. The caller is authorized (or KMS
+   * decrypts) on every call; the derivation is remembered per object while its bucket key is.
+   */
+  async objectKeyForRead(kms: S3Kms, caller: Principal, keyArn: string, stored: { dataKey: string; nonce: string }, context: Record<string, string>, req: S3Request): Promise<Buffer> {
+    const hit = this.reads.get(stored.dataKey);
     const now = this.now();
+    let bucketKey: Buffer;
     if (hit && hit.until > now) {
       await kms.authorize(caller, keyArn, 'kms:Decrypt', context, req);
-      return hit.plaintext;
+      bucketKey = hit.plaintext;
+    } else {
+      bucketKey = (await kms.decrypt(caller, Buffer.from(stored.dataKey, 'base64'), context, req)).plaintext;
+      if (this.reads.size >= MAX_BUCKET_KEYS) this.reads.clear();
+      this.reads.set(stored.dataKey, { plaintext: bucketKey, until: now + BUCKET_KEY_TTL_MS });
     }
-    const opened = await kms.decrypt(caller, blob, context, req);
-    if (this.reads.size >= MAX_BUCKET_KEYS) this.reads.clear();
-    this.reads.set(id, { plaintext: opened.plaintext, until: now + BUCKET_KEY_TTL_MS });
-    return opened.plaintext;
+    const id = `${stored.dataKey}\u0000${stored.nonce}`;
+    const derived = this.derived.get(id);
+    if (derived && derived.until > now) return derived.key;
+    const key = deriveObjectKey(bucketKey, Buffer.from(stored.nonce, 'base64'));
+    if (this.derived.size >= MAX_DERIVED_KEYS) this.derived.clear();
+    this.derived.set(id, { key, until: now + BUCKET_KEY_TTL_MS });
+    return key;
   }
 }
 
