@@ -14,6 +14,7 @@ import { parsePolicy } from './iam/policy/parse.js';
 import type { ContextValue } from './iam/policy/request.js';
 import { KmsError, KmsService, s3ViaService, type KmsAuthorize } from './kms/kms-service.js';
 import { loadKey } from './kms/store.js';
+import { grantAllowing } from './kms/grants.js';
 import type { KmsKeyDoc } from './kms/model.js';
 import type { KmsEndpoint } from './query-api.js';
 import type { S3Kms } from './s3/sse.js';
@@ -71,7 +72,14 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
   const conditional = (text: string): boolean => {
     let c = conditionalMemo.get(text);
     if (c === undefined) {
-      c = /"Condition"|\$\{/.test(text);
+      // Normalised first, so an escaped element name ("Condi\u0074ion") cannot hide.
+      let normalised = text;
+      try {
+        normalised = JSON.stringify(JSON.parse(text));
+      } catch {
+        c = true;
+      }
+      c ??= /"condition"|\$\{/i.test(normalised);
       if (conditionalMemo.size >= 1_000) conditionalMemo.clear();
       conditionalMemo.set(text, c);
     }
@@ -90,7 +98,7 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
   };
   const authorize: KmsAuthorize = async (r) => {
     const loaded = deps.identities.peekRoot(r.caller) ?? await deps.identities.sideFor(r.caller);
-    if (!loaded) return { effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist' };
+    if (!loaded) return { effect: 'ImplicitDeny', reason: 'the caller\'s user or role does not exist', grantable: false };
     let context = r.context;
     if (loaded.context.size > 0) {
       const merged = new Map<string, ContextValue>(loaded.context);
@@ -105,7 +113,7 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     });
     const first = d.trace[0];
     const policyType = first && first.layer in POLICY_TYPE ? POLICY_TYPE[first.layer as keyof typeof POLICY_TYPE] : undefined;
-    return { effect: d.effect, ...(first ? { reason: first.reason } : {}), ...(policyType ? { policyType } : {}) };
+    return { effect: d.effect, grantable: d.gatesOk, ...(first ? { reason: first.reason } : {}), ...(policyType ? { policyType } : {}) };
   };
   const service = new KmsService({
     meta: deps.meta, keyring: deps.keyring, clock: deps.clock, region: deps.region, authorize,
@@ -186,10 +194,17 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       ctx.set('kms:calleraccount', p.accountId);
       ctx.set('kms:viaservice', s3ViaService(deps.region));
       ctx.set('aws:viaawsservice', 'true');
+      // The key's own facts, as a KMS call would see them (src/kms/core.ts Call.authorize).
+      ctx.set('kms:keyspec', key.keySpec);
+      ctx.set('kms:keyusage', key.keyUsage);
+      ctx.set('kms:keyorigin', key.origin);
+      ctx.set('kms:multiregion', 'false');
+      for (const t of key.tags) ctx.set(`aws:resourcetag/${t.TagKey.toLowerCase()}`, t.TagValue);
       const keys = Object.keys(context);
       ctx.set('kms:encryptioncontextkeys', keys);
       for (const k of keys) ctx.set(`kms:encryptioncontext:${k.toLowerCase()}`, context[k]!);
       const d = await authorize({ caller: p, action, keyArn, keyAccountId: key.accountId, keyPolicy: key.policy, context: ctx });
+      if (d.effect === 'ImplicitDeny' && d.grantable !== false && grantAllowing(key, p, action, context)) return;
       // A cached Bucket Key makes no KMS call, so an allowed use leaves no KMS record (as on
       // AWS, where that is the point of Bucket Keys); a refusal is recorded with its reason.
       if (d.effect !== 'Allow') deps.audit.record({

@@ -99,8 +99,12 @@ async function readBody(req: S3Request): Promise<Buffer> {
  */
 function declaredHashMatches(req: S3Request, bodySha256: string): boolean {
   const declared = header(req, 'x-amz-content-sha256') ?? req.query.get('X-Amz-Content-Sha256');
-  return declared === undefined || declared.toLowerCase() === bodySha256;
+  // A presigned request without a declared hash is verified as UNSIGNED-PAYLOAD: it may not carry a body.
+  if (declared === undefined) return !req.query.has('X-Amz-Signature') || bodySha256 === EMPTY_BODY_SHA256;
+  return declared.toLowerCase() === bodySha256;
 }
+
+const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** S3-flavoured authentication errors in the words IAM and STS use. */
 const AUTH_ERRORS: Record<string, IamErrorCode> = {

@@ -119,12 +119,17 @@ export class Authorizer {
       const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
       if (owner !== firstOwner) {
         ctx = new Map(base);
+        ctx.delete('aws:resourceorgid');
         if (owner === undefined) {
           ctx.delete('aws:resourceaccount');
           ctx.delete('s3:resourceaccount');
         } else {
           ctx.set('aws:resourceaccount', owner);
           ctx.set('s3:resourceaccount', owner);
+          // Each check's resource has its own organization (CopyObject: source and destination).
+          const peeked = this.identities?.peekOrgId(owner);
+          const org = peeked === undefined ? await this.identities?.orgIdOf(owner) : peeked ?? undefined;
+          if (org !== undefined) ctx.set('aws:resourceorgid', org);
         }
       }
       const bucketTags = c.bucket === undefined ? undefined : this.access.peek(c.bucket)?.tags;

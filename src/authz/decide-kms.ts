@@ -27,10 +27,12 @@ export interface KmsDecideInput {
   context: ReadonlyMap<string, ContextValue>;
 }
 
-export function decideKms(input: KmsDecideInput): Decision {
+/** The decision, and whether the caller's gates (SCPs, session policies, a role's boundary) held: only then may a grant stand in. */
+export function decideKms(input: KmsDecideInput): Decision & { gatesOk: boolean } {
   const { principal: p } = input;
   const what = `${input.action} on ${input.resource}`;
-  const out = (layer: TraceEntry['layer'], effect: Decision['effect'], reason: string): Decision => ({ effect, aclRequired: false, trace: [{ layer, check: what, effect, reason }] });
+  let gatesOk = false;
+  const out = (layer: TraceEntry['layer'], effect: Decision['effect'], reason: string): Decision & { gatesOk: boolean } => ({ effect, aclRequired: false, trace: [{ layer, check: what, effect, reason }], gatesOk });
   if (p.kind === 'anonymous') return out('identity-policy', 'ImplicitDeny', 'KMS requires a signed request');
   const req: EvalRequest = { action: input.action, resource: input.resource, principal: principalFacts(p), context: input.context };
   const id = input.identity ?? { policies: [] };
@@ -52,6 +54,7 @@ export function decideKms(input: KmsDecideInput): Decision {
   const sessionOk = (session === undefined || session.allow !== undefined)
     && !(p.kind === 'assumed-role' && boundary !== undefined && boundary.allow === undefined);
   const identityOk = sessionOk && (isRoot || (identity?.allow !== undefined && (boundary === undefined || boundary.allow !== undefined)));
+  gatesOk = sessionOk;
   if (input.keyAccountId === undefined) {
     return identityOk ? out('identity-policy', 'Allow', isRoot ? 'the account root' : `identity policy ${identity!.allow!}`) : out('identity-policy', 'ImplicitDeny', `no identity-based policy allows ${input.action}`);
   }

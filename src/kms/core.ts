@@ -49,6 +49,11 @@ export interface KmsAuthorizeRequest {
 export interface KmsAuthorizeResult {
   effect: 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
   reason?: string;
+  /**
+   * false when the deny comes from a gate no grant can lift (the caller no longer exists, an
+   * SCP, a session policy or the role's boundary): grants are then not consulted.
+   */
+  grantable?: boolean;
   /** Which kind of policy denied, for AWS's AccessDenied wording ("… in a resource-based policy"). */
   policyType?: 'identity-based' | 'resource-based' | 'service control' | 'permissions boundary' | 'session';
 }
@@ -429,7 +434,7 @@ export class Call {
     for (const [name, v] of Object.entries(extra)) context.set(name.toLowerCase(), v);
     const r = await this.env.deps.authorize({ caller: this.caller, action, keyArn: resource, keyAccountId: resourceAccount, keyPolicy: policy, context });
     if (r.effect === 'Allow') return undefined;
-    if (r.effect === 'ImplicitDeny' && target.kind === 'key') {
+    if (r.effect === 'ImplicitDeny' && r.grantable !== false && target.kind === 'key') {
       const grant = grantAllowing(target.key, this.caller, action, encryptionContext);
       if (grant) {
         this.grantsUsed.push(grant.grantId);

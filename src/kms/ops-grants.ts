@@ -197,6 +197,11 @@ const listRetirableGrants: Op = async (call) => {
   const { input } = call;
   const retiring = input.string('RetiringPrincipal', { ...PRINCIPAL_RULE, required: true });
   const paging = readPaging(input, 100, 50);
+  // As on AWS, the retiring principal must be in the caller's own account: nobody lists the grants another account may retire.
+  const principalAccount = /^arn:aws:(?:iam|sts)::(\d{12}):/.exec(retiring ?? '')?.[1];
+  if (principalAccount !== call.caller.accountId) {
+    throw new KmsError('AccessDeniedException', `User: ${call.caller.accountId} is not authorized to list grants retirable by ${retiring ?? ''}`);
+  }
   await call.authorize('kms:ListRetirableGrants', { kind: 'account' });
   const now = call.now();
   const found: { key: KmsKeyDoc; grant: KmsGrant }[] = [];

@@ -17,12 +17,12 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteRoleCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
   EnableKeyRotationCommand, EncryptCommand, GenerateDataKeyCommand, GetKeyRotationStatusCommand, KMSClient, PutKeyPolicyCommand,
-  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, CreateGrantCommand, ListGrantsCommand, RevokeGrantCommand,
+  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, CreateGrantCommand, ListGrantsCommand, RevokeGrantCommand, TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand,
@@ -445,6 +445,40 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     assert.deepEqual(listed.Grants?.map((x) => x.GrantId), [g.GrantId]);
     await kms.send(new RevokeGrantCommand({ KeyId: key.id, GrantId: g.GrantId! }));
     assert.equal((await result(gk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx })))).name, 'AccessDeniedException', 'revoked at once');
+  });
+
+  it('grants never lift the caller\'s gates: session policies and a deleted role still deny', async () => {
+    const key = await newKey('grant gates');
+    const role = await rootIam.send(new CreateRoleCommand({ RoleName: 'kms-grant-role', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }]) }));
+    const assumer = await userWithKey('grant-assumer', [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.Role!.Arn! }]);
+    await kms.send(new CreateGrantCommand({ KeyId: key.id, GranteePrincipal: role.Role!.Arn!, Operations: ['Encrypt'] }));
+    const session = async (policy?: string): Promise<KMSClient> => {
+      const r = await sts(k, assumer).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn!, RoleSessionName: 'grant-session', ...(policy ? { Policy: policy } : {}) }));
+      return new KMSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: { accessKeyId: r.Credentials!.AccessKeyId!, secretAccessKey: r.Credentials!.SecretAccessKey!, sessionToken: r.Credentials!.SessionToken! } });
+    };
+    const encrypt = (c: KMSClient): Promise<Result> => result(c.send(new EncryptCommand({ KeyId: key.arn, Plaintext: Buffer.from('x') })));
+    const open = await session();
+    assert.equal((await encrypt(open)).name, 'OK', 'the grant allows the role');
+    assert.equal((await encrypt(await session(doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }])))).name, 'AccessDeniedException', 'the session policy still binds');
+    await rootIam.send(new DeleteRoleCommand({ RoleName: 'kms-grant-role' }));
+    assert.equal((await encrypt(open)).name, 'AccessDeniedException', 'a deleted role\'s session');
+  });
+
+  it('a cached S3 Bucket Key is refused when a key-policy Deny on the key\'s own tags applies', async () => {
+    const key = await newKey('tag-locked');
+    const b = await newBucket();
+    await tls.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key.arn }, BucketKeyEnabled: true }] } }));
+    await tls.send(new PutObjectCommand({ Bucket: b, Key: 'a', Body: 'a' }));
+    await kms.send(new PutKeyPolicyCommand({
+      KeyId: key.id, PolicyName: 'default', Policy: doc([
+        { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'Locked', Effect: 'Deny', Principal: '*', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/Locked': 'true' } } },
+      ]),
+    }));
+    assert.equal((await result(tls.send(new PutObjectCommand({ Bucket: b, Key: 'b', Body: 'b' })))).name, 'OK');
+    await kms.send(new TagResourceCommand({ KeyId: key.id, Tags: [{ TagKey: 'Locked', TagValue: 'true' }] }));
+    assert.deepEqual(await result(tls.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'c' }))), { name: 'AccessDenied', status: 403 });
+    assert.deepEqual(await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'a' }))), { name: 'AccessDenied', status: 403 });
   });
 
   it('a disabled key makes its objects unreadable (400 KMS.DisabledException) until it is enabled again', async () => {
