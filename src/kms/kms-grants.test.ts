@@ -186,7 +186,10 @@ describe('creating, listing, retiring and revoking', () => {
     assert.notEqual((p1.Grants as { GrantId: string }[])[0]!.GrantId, (p2.Grants as { GrantId: string }[])[0]!.GrantId);
 
     h.authCalls.length = 0;
-    const retirable = (await h.call('ListRetirableGrants', { RetiringPrincipal: RET }, root(B))).Grants as { GrantId: string }[];
+    // Only the retiring principal's own account may list them (AWS), whichever account owns the key.
+    await assert.rejects(h.call('ListRetirableGrants', { RetiringPrincipal: RET }, root(B)), /not authorized/);
+    h.authCalls.length = 0;
+    const retirable = (await h.call('ListRetirableGrants', { RetiringPrincipal: RET }, root(A))).Grants as { GrantId: string }[];
     assert.ok(retirable.some((x) => x.GrantId === g.GrantId));
     assert.ok(!retirable.some((x) => x.GrantId === g2.GrantId));
     assert.equal(h.authCalls[0]!.action, 'kms:ListRetirableGrants');
