@@ -13,7 +13,7 @@ import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
 import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
-import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
+import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, sseDepsOf, sseHeaders } from './sse.js';
 import { parseTaggingHeader } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { writeAcl } from './acl.js';
@@ -133,7 +133,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
 
   const sourceKey = await copySourceKey(svc, req, ctx.principal, src);
   // The destination is encrypted per this request and the destination bucket's default, never as the source was.
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(dest.name)).encryption));
+  const enc = await encryptionForWrite(svc, req, ctx.principal, op);
   const stored = await storeData(svc, readObject(svc, sv, 0, sv.size - 1, sourceKey), { bucket: op.bucket, key: op.key, versionId }, {
     checksums: alg ? [alg] : [],
     maxBytes: max,

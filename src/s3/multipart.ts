@@ -34,7 +34,7 @@ import { copySourceKey, copySourceTooLarge, copySourceVersionHeader, loadCopySou
 import { discardBlobs, readObject, storeData, type StoredData } from './object-io.js';
 import { MIN_PART_SIZE, wrapPrecondition } from './objects.js';
 import { writeAcl } from './acl.js';
-import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, writeEncryption } from './sse.js';
+import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders } from './sse.js';
 import type { ObjectSse } from '../storage/ports.js';
 
 const AES256: ObjectSse = { algorithm: 'AES256' };
@@ -100,7 +100,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, bucket!);
   // Encryption is fixed here for every part (an SSE-KMS upload gets its object key now; parts reopen it).
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(op.bucket)).encryption));
+  const enc = await encryptionForWrite(svc, req, ctx.principal, op);
   const meta = metaFromHeaders(req);
   const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
   const { algorithm, type } = parseUploadChecksum(req);

@@ -10,7 +10,7 @@ import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from '
 import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
-import { bucketEncryptionOf, checkObjectLockHeaders, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, writeEncryption, type WriteEncryption } from './sse.js';
+import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, type WriteEncryption } from './sse.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
 import { intParam } from './common.js';
@@ -65,7 +65,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const b = bucket!;
   checkObjectLockHeaders(req);
   const owner = await writeAcl(svc, req, ctx.principal, b);
-  const enc = await writeEncryption(sseDepsOf(svc), req, ctx.principal, op, bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption));
+  const enc = await encryptionForWrite(svc, req, ctx.principal, op);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');
   const meta = metaFromHeaders(req);

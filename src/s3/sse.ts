@@ -40,8 +40,18 @@ export interface BucketEncryption {
  */
 export const DEFAULT_BUCKET_ENCRYPTION: BucketEncryption = { algorithm: 'AES256', bucketKeyEnabled: false, blockSseC: true };
 
+const parsedEncryption = new Map<string, BucketEncryption>();
+
+/** The stored default-encryption document, parsed once per distinct text (it is read on every write). */
 export function bucketEncryptionOf(stored: string | undefined): BucketEncryption {
-  return stored === undefined ? DEFAULT_BUCKET_ENCRYPTION : (JSON.parse(stored) as BucketEncryption);
+  if (stored === undefined) return DEFAULT_BUCKET_ENCRYPTION;
+  let e = parsedEncryption.get(stored);
+  if (!e) {
+    e = JSON.parse(stored) as BucketEncryption;
+    if (parsedEncryption.size >= 1_000) parsedEncryption.clear();
+    parsedEncryption.set(stored, e);
+  }
+  return e;
 }
 
 /** Parses PutBucketEncryption's body; anything unexpected → MalformedXML / InvalidArgument. */
@@ -351,4 +361,12 @@ const NO_BUCKET_KEYS = new BucketKeyCache(() => Date.now());
 /** The SSE dependencies of a server (SSE-S3 and SSE-C only when it runs without a KMS). */
 export function sseDepsOf(svc: { sse?: SseDeps }): SseDeps {
   return svc.sse ?? { bucketKeys: NO_BUCKET_KEYS };
+}
+
+/** The encryption of an object a request writes into `target`, with the destination bucket's default. */
+export async function encryptionForWrite(
+  svc: { sse?: SseDeps; authorizer: { access: { get(bucket: string): Promise<{ encryption: string | undefined }> } } },
+  req: S3Request, principal: Principal, target: { bucket: string; key: string },
+): Promise<WriteEncryption> {
+  return writeEncryption(sseDepsOf(svc), req, principal, target, bucketEncryptionOf((await svc.authorizer.access.get(target.bucket)).encryption));
 }
