@@ -6,6 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 /** glibc heap tuning: without it, heap trimming after each large buffer halves AES-GCM throughput. */
 export const MALLOC_ENV = { MALLOC_TOP_PAD_: '268435456', MALLOC_TRIM_THRESHOLD_: '1073741824' };
+/**
+ * V8 heap tuning, as `npm start` and bin/kura.js apply it: V8 counts ArrayBuffer memory
+ * allocated since the last full GC against a small old-generation limit, so streaming large
+ * bodies with a small JS heap triggered dozens of full GCs a second. Both servers get it.
+ */
+export const NODE_FLAGS = ['--initial-old-space-size=128'];
 
 export interface Spawned {
   endpoint: string;
@@ -101,7 +107,7 @@ export interface KuraOptions {
 }
 
 export function startKura(o: KuraOptions): Promise<Spawned> {
-  const args = [o.kuraBin, 'server', '--data-dir', o.dataDir, '--port', '0', '--https-port', '-1'];
+  const args = [...NODE_FLAGS, o.kuraBin, 'server', '--data-dir', o.dataDir, '--port', '0', '--https-port', '-1'];
   if (o.configFile !== undefined) args.push('--config', o.configFile);
   const env = {
     KURA_ROOT_ACCESS_KEY_ID: o.accessKeyId,
@@ -115,5 +121,5 @@ export function startKura(o: KuraOptions): Promise<Spawned> {
 
 export function startTrivial(): Promise<Spawned> {
   const script = fileURLToPath(new URL('./trivial-server.js', import.meta.url));
-  return spawnListening('trivial server', [script], { ...MALLOC_ENV }, { ...MALLOC_ENV }, /listening on http:\/\/[^\s]*:(\d+)/, 15_000);
+  return spawnListening('trivial server', [...NODE_FLAGS, script], { ...MALLOC_ENV }, { ...MALLOC_ENV }, /listening on http:\/\/[^\s]*:(\d+)/, 15_000);
 }

@@ -9,6 +9,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { PassThrough, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEK_BYTES, newDataKey, openDataKey, openUnderObjectKey, streamAadPrefix, wrapUnderObjectKey, type EncryptionContext } from '../crypto/sse/envelope.js';
+import { createDecryptingReader } from '../crypto/sse/decrypting-reader.js';
 import { cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer } from '../crypto/sse/stream-cipher.js';
 import { s3error } from '../errors/s3-errors.js';
 import type { DataPiece, InlineBlob, ObjectVersion, PieceEncryption } from '../storage/ports.js';
@@ -174,9 +175,8 @@ export function placeOf(v: Pick<ObjectVersion, 'bucket' | 'key' | 'versionId' | 
     : { bucket: v.bucket, key: v.key, versionId: v.versionId };
 }
 
-/** Reads ciphertext bytes [start, end] of a piece from its tier. */
-function readCipher(svc: Services, piece: DataPiece, start: number, end: number): Readable {
-  if (piece.tier !== 'inline') return svc.blobs.read(piece.blobId, { start, end });
+/** Reads ciphertext bytes [start, end] of an inline piece. */
+function readInlineCipher(svc: Services, piece: DataPiece, start: number, end: number): Readable {
   return Readable.from((async function* () {
     const data = await svc.meta.readInline(piece.blobId);
     if (data === undefined) throw new Error(`inline blob ${piece.blobId} is missing`);
@@ -206,8 +206,10 @@ export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, st
   const ctx = pieceContext(place, piece.blobId);
   const dek = openPieceKey(svc, piece, ctx, objectKey);
   const r = cipherRangeFor(piece.size, start, end);
-  const raw = readCipher(svc, piece, r.cipherStart, r.cipherEnd);
-  const dec = createDecryptStream(dek, streamAadPrefix(ctx), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
+  const opts = { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take };
+  if (piece.tier !== 'inline') return createDecryptingReader(() => svc.blobs.open(piece.blobId), r.cipherStart, r.cipherEnd, dek, streamAadPrefix(ctx), opts);
+  const raw = readInlineCipher(svc, piece, r.cipherStart, r.cipherEnd);
+  const dec = createDecryptStream(dek, streamAadPrefix(ctx), opts);
   raw.on('error', (e) => dec.destroy(e));
   return raw.pipe(dec);
 }

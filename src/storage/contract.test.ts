@@ -884,6 +884,19 @@ export function runBlobContract(name: string, makeStore: () => Promise<BlobHarne
       assert.equal((await readAll(store.read('blobFAIL'))).toString(), 'ok');
     });
 
+    it('opens a blob for positional reads into the caller’s buffer', async () => {
+      await store.write('blobPOSN', Readable.from([Buffer.from('0123456789')]));
+      const h = await store.open('blobPOSN');
+      const buf = Buffer.alloc(8, 0x2e);
+      assert.equal(await h.readAt(buf, 4, 3), 4);
+      assert.equal(buf.toString(), '3456....');
+      assert.equal(await h.readAt(buf, 8, 7), 3); // short read at the end
+      assert.equal(buf.subarray(0, 3).toString(), '789');
+      assert.equal(await h.readAt(buf, 8, 10), 0);
+      await h.close();
+      await assert.rejects(store.open('blobMISSING'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    });
+
     it('reading a missing blob errors the stream', async () => {
       await assert.rejects(readAll(store.read('blobMISSING')));
       await assert.rejects(readAll(store.read('blobMISSING', { start: 0, end: 3 })));

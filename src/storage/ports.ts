@@ -305,11 +305,20 @@ export class StorageConflict extends Error {
   }
 }
 
+/** An open blob: positional reads into the caller's buffer, so a reader can recycle its buffers. */
+export interface BlobHandle {
+  /** Reads up to `length` bytes at `position` into buf[0..]; resolves with the count read (0 at the end). */
+  readAt(buf: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface BlobStore {
   /** Streams `source` into a new blob and makes it durable (fsync) before resolving. */
   write(blobId: string, source: Readable): Promise<{ bytes: number }>;
   /** Reads bytes [start, end] inclusive (whole blob when omitted). */
   read(blobId: string, range?: { start: number; end: number }): Readable;
+  /** Opens a blob for positional reads (a missing blob rejects with code ENOENT). */
+  open(blobId: string): Promise<BlobHandle>;
   delete(blobId: string): Promise<void>;
   /** Every blob present, with its modification time (for garbage collection). */
   list(): AsyncIterable<{ blobId: string; mtimeMs: number }>;

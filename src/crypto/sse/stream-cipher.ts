@@ -213,7 +213,13 @@ export interface DecryptOptions {
   take: number;
 }
 
-class DecryptStream extends Transform {
+/**
+ * The decryption state machine, synchronous and free of streams: ciphertext in (any split),
+ * authenticated plaintext out. INVARIANT relied on by callers that recycle their input
+ * buffers (createDecryptingReader): update() never keeps a reference to `chunk` after it
+ * returns (tag bytes are copied; decipher.update returns new buffers).
+ */
+export class ChunkDecryptor {
   private readonly key: KeyObject;
   private readonly params: ChunkParams;
   private readonly plainSize: number;
@@ -233,7 +239,6 @@ class DecryptStream extends Transform {
   private held: Buffer[] = [];
 
   constructor(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions) {
-    super({ readableHighWaterMark: 4 * PLAIN_CHUNK_SIZE, writableHighWaterMark: 4 * CIPHER_CHUNK_SIZE });
     const { plainSize, firstChunk, skip, take } = opts;
     checkSize(plainSize, 'plainSize');
     checkSize(firstChunk, 'firstChunk');
@@ -265,7 +270,7 @@ class DecryptStream extends Transform {
     this.tagLen = 0;
   }
 
-  private finish(): void {
+  private finish(out: Buffer[]): void {
     const d = this.decipher!;
     d.setAuthTag(this.tag);
     try {
@@ -283,7 +288,7 @@ class DecryptStream extends Transform {
         continue;
       }
       const n = Math.min(b.length - drop, this.remainingTake);
-      this.push(drop === 0 && n === b.length ? b : b.subarray(drop, drop + n));
+      out.push(drop === 0 && n === b.length ? b : b.subarray(drop, drop + n));
       this.remainingTake -= n;
       drop = 0;
     }
@@ -292,39 +297,65 @@ class DecryptStream extends Transform {
     this.index++;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      const len = chunk.length;
-      let off = 0;
-      while (off < len) {
-        if (this.decipher === null) {
-          if (this.index > this.endChunk) throw new IntegrityError('encrypted data continues past its expected end');
-          this.begin();
-        }
-        if (this.bodyLeft > 0) {
-          const n = Math.min(this.bodyLeft, len - off);
-          const out = this.decipher!.update(chunk.subarray(off, off + n));
-          if (out.length > 0) this.held.push(out);
-          this.bodyLeft -= n;
-          off += n;
-          continue;
-        }
-        const n = Math.min(TAG_SIZE - this.tagLen, len - off);
-        chunk.copy(this.tag, this.tagLen, off, off + n);
-        this.tagLen += n;
-        off += n;
-        if (this.tagLen === TAG_SIZE) this.finish();
+  /** Feeds ciphertext; appends the plaintext it authenticated to `out`. Tampering, extra input → IntegrityError. */
+  update(chunk: Buffer, out: Buffer[]): void {
+    const len = chunk.length;
+    let off = 0;
+    while (off < len) {
+      if (this.decipher === null) {
+        if (this.index > this.endChunk) throw new IntegrityError('encrypted data continues past its expected end');
+        this.begin();
       }
-      cb();
-    } catch (err) {
-      cb(err as Error);
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, len - off);
+        const plain = this.decipher!.update(chunk.subarray(off, off + n));
+        if (plain.length > 0) this.held.push(plain);
+        this.bodyLeft -= n;
+        off += n;
+        continue;
+      }
+      const n = Math.min(TAG_SIZE - this.tagLen, len - off);
+      chunk.copy(this.tag, this.tagLen, off, off + n);
+      this.tagLen += n;
+      off += n;
+      if (this.tagLen === TAG_SIZE) this.finish(out);
     }
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** The input ended: anything short of the expected range → IntegrityError. */
+  end(): void {
     if (this.index <= this.endChunk) {
-      cb(new IntegrityError(`encrypted data ended early (in chunk ${this.index}, expected through chunk ${this.endChunk})`));
-      return;
+      throw new IntegrityError(`encrypted data ended early (in chunk ${this.index}, expected through chunk ${this.endChunk})`);
+    }
+  }
+}
+
+class DecryptStream extends Transform {
+  private readonly core: ChunkDecryptor;
+
+  constructor(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions) {
+    super({ readableHighWaterMark: 4 * PLAIN_CHUNK_SIZE, writableHighWaterMark: 4 * CIPHER_CHUNK_SIZE });
+    this.core = new ChunkDecryptor(dek, aadPrefix, opts);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const out: Buffer[] = [];
+    let failure: Error | null = null;
+    try {
+      this.core.update(chunk, out);
+    } catch (err) {
+      failure = err as Error;
+    }
+    // Chunks authenticated before a failing one in the same input are still released.
+    for (const b of out) this.push(b);
+    cb(failure);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.core.end();
+    } catch (err) {
+      return cb(err as Error);
     }
     cb();
   }
@@ -340,15 +371,9 @@ export function createDecryptStream(dek: Buffer, aadPrefix: Buffer, opts: Decryp
  * tier): `cipher` holds the ciphertext starting at `firstChunk`. Same checks, same output.
  */
 export function decryptBuffer(dek: Buffer, aadPrefix: Buffer, cipher: Buffer, opts: DecryptOptions): Buffer {
-  const stream = new DecryptStream(dek, aadPrefix, opts);
-  let failure: Error | null | undefined;
-  const done = (e?: Error | null): void => {
-    failure ??= e;
-  };
-  // INVARIANT: DecryptStream's _transform and _flush are synchronous, so pushing through them
-  // directly completes before this function returns; the paused stream buffers every push.
-  stream._transform(cipher, 'buffer' as BufferEncoding, done);
-  if (!failure) stream._flush(done);
-  if (failure) throw failure;
-  return (stream.read() as Buffer | null) ?? Buffer.alloc(0);
+  const core = new ChunkDecryptor(dek, aadPrefix, opts);
+  const out: Buffer[] = [];
+  core.update(cipher, out);
+  core.end();
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
 }

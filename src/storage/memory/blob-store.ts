@@ -3,7 +3,7 @@
  * stored when the source fails, reading a missing blob errors the stream), no durability.
  */
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../ports.js';
+import type { BlobHandle, BlobStore } from '../ports.js';
 
 /** MemoryBlobStore keeps blobs as Buffers in a Map. */
 export class MemoryBlobStore implements BlobStore {
@@ -37,6 +37,16 @@ export class MemoryBlobStore implements BlobStore {
     }
     const data = range === undefined ? blob.data : blob.data.subarray(range.start, range.end + 1);
     return Readable.from([data], { objectMode: false });
+  }
+
+  async open(blobId: string): Promise<BlobHandle> {
+    const blob = this.blobs.get(blobId);
+    if (blob === undefined) throw Object.assign(new Error(`no such blob ${blobId}`), { code: 'ENOENT' });
+    const data = blob.data;
+    return {
+      readAt: async (buf, length, position) => (position >= data.length ? 0 : data.copy(buf, 0, position, Math.min(data.length, position + length))),
+      close: async () => undefined,
+    };
   }
 
   async delete(blobId: string): Promise<void> {
