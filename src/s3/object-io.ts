@@ -10,9 +10,10 @@ import { PassThrough, Readable, Transform, Writable, type TransformCallback } fr
 import { pipeline } from 'node:stream/promises';
 import { DEK_BYTES, newDataKey, openDataKey, openUnderObjectKey, streamAadPrefix, wrapUnderObjectKey, type EncryptionContext } from '../crypto/sse/envelope.js';
 import { createDecryptingReader } from '../crypto/sse/decrypting-reader.js';
-import { cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer } from '../crypto/sse/stream-cipher.js';
+import { PieceKeyCache } from '../crypto/sse/piece-key-cache.js';
+import { cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, type Dek } from '../crypto/sse/stream-cipher.js';
 import { s3error } from '../errors/s3-errors.js';
-import type { DataPiece, InlineBlob, ObjectVersion, PieceEncryption } from '../storage/ports.js';
+import type { DataPiece, InlineBlob, ObjectSse, ObjectVersion, PieceEncryption } from '../storage/ports.js';
 import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
 import { newOpaqueId } from '../util/ids.js';
 import type { HashJob } from '../util/hash-pool.js';
@@ -201,15 +202,44 @@ function openPieceKey(svc: Services, piece: DataPiece, ctx: EncryptionContext, o
   return openUnderObjectKey(objectKey, piece.enc.dek, ctx);
 }
 
-/** Decrypting reader for bytes [start, end] of one piece. */
-export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number, objectKey?: Buffer): Readable {
+/** Opened DEKs of recently read pieces (never SSE-C ones): see crypto/sse/piece-key-cache.ts. */
+const openedKeys = new PieceKeyCache(4096);
+
+/** How many opened piece keys are cached (for tests: SSE-C keys must never be among them). */
+export function cachedPieceKeyCount(): number {
+  return openedKeys.size;
+}
+
+/** Everything that determines an opened piece key: the wrapped DEK and the piece's place, length-prefixed. */
+function pieceFingerprint(piece: DataPiece, place: PiecePlace): string {
+  const e = piece.enc;
+  const wrapped = e.scheme === 1 ? `1|${e.dek.kid}|${e.dek.iv}|${e.dek.ct}|${e.dek.tag}` : `2|${e.dek.iv}|${e.dek.ct}|${e.dek.tag}`;
+  const where = 'versionId' in place ? `v${place.versionId.length}:${place.versionId}` : `u${place.uploadId.length}:${place.uploadId}|${place.partNumber}`;
+  return `${wrapped}|${place.bucket.length}:${place.bucket}|${place.key.length}:${place.key}|${where}`;
+}
+
+/** The piece's DEK and stream AAD prefix, from the cache when this exact key was opened before. */
+function pieceKey(svc: Services, piece: DataPiece, place: PiecePlace, objectKey: Buffer | undefined, sse: ObjectSse | undefined): { key: Dek; aadPrefix: Buffer } {
+  // Never a key made from a customer's SSE-C key; a caller that does not say is not trusted to know.
+  const cacheable = piece.enc.scheme === 1 || sse?.algorithm === 'aws:kms';
+  const fingerprint = cacheable ? pieceFingerprint(piece, place) : '';
+  const hit = cacheable ? openedKeys.get(piece.blobId, fingerprint, piece.enc.scheme === 2 ? objectKey : undefined) : undefined;
+  if (hit) return hit;
   const ctx = pieceContext(place, piece.blobId);
   const dek = openPieceKey(svc, piece, ctx, objectKey);
+  const aadPrefix = streamAadPrefix(ctx);
+  if (!cacheable) return { key: dek, aadPrefix };
+  return openedKeys.set(piece.blobId, fingerprint, piece.enc.scheme === 2 ? objectKey : undefined, dek, aadPrefix);
+}
+
+/** Decrypting reader for bytes [start, end] of one piece. */
+export function readPiece(svc: Services, piece: DataPiece, place: PiecePlace, start: number, end: number, objectKey?: Buffer, sse?: ObjectSse): Readable {
+  const { key, aadPrefix } = pieceKey(svc, piece, place, objectKey, sse);
   const r = cipherRangeFor(piece.size, start, end);
   const opts = { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take };
-  if (piece.tier !== 'inline') return createDecryptingReader(() => svc.blobs.open(piece.blobId), r.cipherStart, r.cipherEnd, dek, streamAadPrefix(ctx), opts);
+  if (piece.tier !== 'inline') return createDecryptingReader(() => svc.blobs.open(piece.blobId), r.cipherStart, r.cipherEnd, key, aadPrefix, opts);
   const raw = readInlineCipher(svc, piece, r.cipherStart, r.cipherEnd);
-  const dec = createDecryptStream(dek, streamAadPrefix(ctx), opts);
+  const dec = createDecryptStream(key, aadPrefix, opts);
   raw.on('error', (e) => dec.destroy(e));
   return raw.pipe(dec);
 }
@@ -223,22 +253,21 @@ export async function readInlineObject(svc: Services, v: ObjectVersion, start: n
   const piece = v.pieces[0]!;
   const data = await svc.meta.readInline(piece.blobId);
   if (data === undefined) throw new Error(`inline blob ${piece.blobId} is missing`);
-  const ctx = pieceContext(placeOf(v, piece), piece.blobId);
-  const dek = openPieceKey(svc, piece, ctx, objectKey);
+  const { key, aadPrefix } = pieceKey(svc, piece, placeOf(v, piece), objectKey, v.sse);
   const r = v.size === 0 ? cipherRangeFor(0, 0, -1) : cipherRangeFor(piece.size, start, end);
-  return decryptBuffer(dek, streamAadPrefix(ctx), data.subarray(r.cipherStart, r.cipherEnd + 1), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
+  return decryptBuffer(key, aadPrefix, data.subarray(r.cipherStart, r.cipherEnd + 1), { plainSize: piece.size, firstChunk: r.firstChunk, skip: r.skip, take: r.take });
 }
 
 /** A stream of bytes [start, end] (inclusive) of an object made of one or more pieces. */
 export function readObject(svc: Services, v: ObjectVersion, start: number, end: number, objectKey?: Buffer): Readable {
   // One piece (every object not built by multipart): its decrypting stream is the body, no
   // extra stream hop per chunk.
-  if (v.pieces.length === 1 && v.size > 0 && end >= start) return readPiece(svc, v.pieces[0]!, placeOf(v, v.pieces[0]!), start, end, objectKey);
+  if (v.pieces.length === 1 && v.size > 0 && end >= start) return readPiece(svc, v.pieces[0]!, placeOf(v, v.pieces[0]!), start, end, objectKey, v.sse);
   async function* gen(): AsyncGenerator<Buffer> {
     if (v.size === 0) {
       // An empty object still has one authenticated (empty, final) chunk: read it so a
       // tampered or truncated blob fails here too.
-      for (const piece of v.pieces) for await (const c of readPiece(svc, piece, placeOf(v, piece), 0, -1, objectKey)) yield c as Buffer;
+      for (const piece of v.pieces) for await (const c of readPiece(svc, piece, placeOf(v, piece), 0, -1, objectKey, v.sse)) yield c as Buffer;
       return;
     }
     if (end < start) return;
@@ -250,7 +279,7 @@ export function readObject(svc: Services, v: ObjectVersion, start: number, end: 
       if (piece.size === 0 || pEnd < start || pStart > end) continue;
       const s = Math.max(start, pStart) - pStart;
       const e = Math.min(end, pEnd) - pStart;
-      for await (const chunk of readPiece(svc, piece, placeOf(v, piece), s, e, objectKey)) yield chunk as Buffer;
+      for await (const chunk of readPiece(svc, piece, placeOf(v, piece), s, e, objectKey, v.sse)) yield chunk as Buffer;
     }
   }
   return Readable.from(gen(), { objectMode: false, highWaterMark: 1024 * 1024 });

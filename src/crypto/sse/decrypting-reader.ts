@@ -9,7 +9,7 @@
  * No I/O of its own: the caller supplies the source (the blob store's handle).
  */
 import { Readable } from 'node:stream';
-import { ChunkDecryptor, type DecryptOptions } from './stream-cipher.js';
+import { ChunkDecryptor, type DecryptOptions, type Dek } from './stream-cipher.js';
 
 /** Positional reads from one stored blob. */
 export interface CipherSource {
@@ -44,7 +44,7 @@ class DecryptingReader extends Readable {
     private readonly open: () => Promise<CipherSource>,
     start: number,
     private readonly end: number,
-    dek: Buffer,
+    dek: Dek,
     aadPrefix: Buffer,
     opts: DecryptOptions,
   ) {
@@ -127,6 +127,6 @@ class DecryptingReader extends Readable {
  * Plaintext of ciphertext bytes [start, end] (inclusive) of a source opened on first read,
  * decrypted and authenticated chunk by chunk as createDecryptStream would.
  */
-export function createDecryptingReader(open: () => Promise<CipherSource>, start: number, end: number, dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions): Readable {
+export function createDecryptingReader(open: () => Promise<CipherSource>, start: number, end: number, dek: Dek, aadPrefix: Buffer, opts: DecryptOptions): Readable {
   return new DecryptingReader(open, start, end, dek, aadPrefix, opts);
 }

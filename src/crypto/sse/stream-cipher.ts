@@ -95,9 +95,13 @@ export function cipherRangeFor(
   };
 }
 
-function dekKey(dek: Buffer): KeyObject {
-  if (dek.length !== DEK_BYTES) throw new RangeError(`DEK must be ${DEK_BYTES} bytes`);
-  return createSecretKey(dek);
+/** A DEK as raw bytes or as a KeyObject (callers that cache opened keys keep KeyObjects). */
+export type Dek = Buffer | KeyObject;
+
+function dekKey(dek: Dek): KeyObject {
+  const size = Buffer.isBuffer(dek) ? dek.length : dek.symmetricKeySize;
+  if (size !== DEK_BYTES) throw new RangeError(`DEK must be ${DEK_BYTES} bytes`);
+  return Buffer.isBuffer(dek) ? createSecretKey(dek) : dek;
 }
 
 /** Per-stream nonce and AAD buffers, rewritten for each chunk (createCipheriv copies the IV, setAAD consumes the AAD at once). */
@@ -238,7 +242,7 @@ export class ChunkDecryptor {
   // from decipher.update, released only after the tag verifies.
   private held: Buffer[] = [];
 
-  constructor(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions) {
+  constructor(dek: Dek, aadPrefix: Buffer, opts: DecryptOptions) {
     const { plainSize, firstChunk, skip, take } = opts;
     checkSize(plainSize, 'plainSize');
     checkSize(firstChunk, 'firstChunk');
@@ -333,7 +337,7 @@ export class ChunkDecryptor {
 class DecryptStream extends Transform {
   private readonly core: ChunkDecryptor;
 
-  constructor(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions) {
+  constructor(dek: Dek, aadPrefix: Buffer, opts: DecryptOptions) {
     super({ readableHighWaterMark: 4 * PLAIN_CHUNK_SIZE, writableHighWaterMark: 4 * CIPHER_CHUNK_SIZE });
     this.core = new ChunkDecryptor(dek, aadPrefix, opts);
   }
@@ -362,7 +366,7 @@ class DecryptStream extends Transform {
 }
 
 /** ciphertext (starting at firstChunk) → exactly `take` plaintext bytes; auth failure, short or extra input → IntegrityError. */
-export function createDecryptStream(dek: Buffer, aadPrefix: Buffer, opts: DecryptOptions): Transform {
+export function createDecryptStream(dek: Dek, aadPrefix: Buffer, opts: DecryptOptions): Transform {
   return new DecryptStream(dek, aadPrefix, opts);
 }
 
@@ -370,7 +374,7 @@ export function createDecryptStream(dek: Buffer, aadPrefix: Buffer, opts: Decryp
  * Synchronous counterpart of createDecryptStream for pieces already in memory (the inline
  * tier): `cipher` holds the ciphertext starting at `firstChunk`. Same checks, same output.
  */
-export function decryptBuffer(dek: Buffer, aadPrefix: Buffer, cipher: Buffer, opts: DecryptOptions): Buffer {
+export function decryptBuffer(dek: Dek, aadPrefix: Buffer, cipher: Buffer, opts: DecryptOptions): Buffer {
   const core = new ChunkDecryptor(dek, aadPrefix, opts);
   const out: Buffer[] = [];
   core.update(cipher, out);

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { PieceKeyCache } from './piece-key-cache.js';
+
+test('a hit needs the same fingerprint and the same object key', () => {
+  const c = new PieceKeyCache(10);
+  const dek = randomBytes(32);
+  const ok = randomBytes(32);
+  const aad = Buffer.from('aad');
+  const e = c.set('blob1', 'fp', ok, dek, aad);
+  assert.equal(e.key.export().equals(dek), true);
+  assert.equal(c.get('blob1', 'fp', Buffer.from(ok)), e);
+  assert.equal(c.get('blob1', 'fp2', ok), undefined);
+  assert.equal(c.get('blob1', 'fp', randomBytes(32)), undefined);
+  assert.equal(c.get('blob1', 'fp', randomBytes(16)), undefined);
+  assert.equal(c.get('blob1', 'fp', undefined), undefined);
+  assert.equal(c.get('blob2', 'fp', ok), undefined);
+  // The cache keeps its own copy of the object key: a caller reusing its buffer changes nothing.
+  const mutable = Buffer.from(ok);
+  c.set('blob3', 'fp', mutable, dek, aad);
+  mutable.fill(0);
+  assert.ok(c.get('blob3', 'fp', ok));
+  const noKey = c.set('blob4', 'fp', undefined, dek, aad);
+  assert.equal(c.get('blob4', 'fp', undefined), noKey);
+  assert.equal(c.get('blob4', 'fp', ok), undefined);
+});
+
+test('bounded: the oldest entry goes first', () => {
+  const c = new PieceKeyCache(3);
+  for (let i = 0; i < 5; i++) c.set(`b${i}`, 'fp', undefined, randomBytes(32), Buffer.alloc(0));
+  assert.equal(c.size, 3);
+  assert.equal(c.get('b0', 'fp', undefined), undefined);
+  assert.equal(c.get('b1', 'fp', undefined), undefined);
+  assert.ok(c.get('b4', 'fp', undefined));
+});
