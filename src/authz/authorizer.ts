@@ -139,7 +139,8 @@ export class Authorizer {
       }
       if (c.bucket !== undefined && tagPolicies.has(c.bucket) && c.resource.includes('/')) {
         const tags = await this.objectTags(input.req, c, input.versions);
-        if (tags) ctx = withExistingObjectTags(ctx, tags);
+        // A single check owns the request's context: no copy needed.
+        if (tags) ctx = withExistingObjectTags(ctx, tags, input.checks.length === 1);
       }
       perCheck.set(c, ctx);
     }

@@ -123,6 +123,18 @@ const PRINCIPAL_TYPE: Record<Exclude<Principal['kind'], 'anonymous'>, string> = 
   'account-root': 'Account', 'iam-user': 'User', 'assumed-role': 'AssumedRole',
 };
 
+/** Request headers that become s3:<header> keys, with their key names built once. */
+const HEADER_KEYS: ReadonlyArray<readonly [string, string]> = [
+  'x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control',
+  'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-customer-algorithm', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-object-ownership', 'if-match', 'if-none-match',
+].map((h) => [h, `s3:${h}`] as const);
+
+/** ISO 8601 without milliseconds, as AWS writes aws:CurrentTime. */
+function isoSeconds(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
 function set(m: Map<string, ContextValue>, k: string, v: ContextValue | undefined): void {
   if (v !== undefined) m.set(k, v);
 }
@@ -134,7 +146,7 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
   const now = req.receivedAt;
   set(m, 'aws:securetransport', req.tls ? 'true' : 'false');
   if (req.clientIp) set(m, 'aws:sourceip', req.clientIp);
-  set(m, 'aws:currenttime', now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  set(m, 'aws:currenttime', isoSeconds(now));
   set(m, 'aws:epochtime', String(Math.floor(now.getTime() / 1000)));
   set(m, 'aws:requestedregion', input.region);
   set(m, 'aws:viaawsservice', 'false');
@@ -167,11 +179,7 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
   set(m, 's3:delimiter', req.query.get('delimiter'));
   set(m, 's3:max-keys', req.query.get('max-keys'));
   set(m, 's3:versionid', req.query.get('versionId'));
-  for (const h of ['x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control',
-    'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
-    'x-amz-server-side-encryption-customer-algorithm', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-object-ownership', 'if-match', 'if-none-match']) {
-    set(m, `s3:${h}`, header(req, h));
-  }
+  for (const [h, k] of HEADER_KEYS) set(m, k, header(req, h));
   if (input.requestObjectTags) {
     const keys = Object.keys(input.requestObjectTags);
     for (const k of keys) m.set(`s3:requestobjecttag/${k.toLowerCase()}`, input.requestObjectTags[k]!);
@@ -204,9 +212,12 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
   return m;
 }
 
-/** Adds s3:ExistingObjectTag/<k> for the stored object's tags (case of tag keys preserved in the name lookup). */
-export function withExistingObjectTags(base: ReadonlyMap<string, ContextValue>, tags: Record<string, string>): Map<string, ContextValue> {
-  const m = new Map(base);
+/**
+ * Adds s3:ExistingObjectTag/<k> for the stored object's tags (case of tag keys preserved in
+ * the name lookup): into a copy of base, or into base itself when the caller owns it alone.
+ */
+export function withExistingObjectTags(base: ReadonlyMap<string, ContextValue>, tags: Record<string, string>, inPlace = false): Map<string, ContextValue> {
+  const m = inPlace && base instanceof Map ? (base as Map<string, ContextValue>) : new Map(base);
   for (const [k, v] of Object.entries(tags)) m.set(`s3:existingobjecttag/${k.toLowerCase()}`, v);
   return m;
 }
