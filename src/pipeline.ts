@@ -104,7 +104,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     }
 
     let body: VerifiedBody | undefined;
-    const getBody = (): VerifiedBody => (body ??= verifiedBody(req, auth));
+    const getBody = (): VerifiedBody => (body ??= verifiedBody(req, auth, deps.hashPool));
     const ctx = mintAuthorized({
       req,
       // Operation's kinds are grouped per level; OperationOf distributes them one by one.

@@ -14,6 +14,7 @@ import { authenticateV4, type SigV4Auth, type SigningKeyCache } from './sigv4/ve
 import { authenticateV2, type SigV2Auth } from './sigv2/verify.js';
 import { ChunkedDecoder } from './sigv4/chunked-payload.js';
 import { createSha256Verifier } from './sigv4/payload-verifier.js';
+import type { HashPool } from '../util/hash-pool.js';
 
 export type AuthInfo =
   | { kind: 'anonymous' }
@@ -121,7 +122,10 @@ function parseLength(v: string | undefined, name: string): number | undefined {
 }
 
 /** Wraps the raw body according to the payload mode the signature committed to. */
-export function verifiedBody(req: S3Request, auth: AuthInfo): VerifiedBody {
+/** Signed payloads at least this large are hashed on the hash pool's worker thread. */
+const OFFLOAD_SHA256_BYTES = 1024 * 1024;
+
+export function verifiedBody(req: S3Request, auth: AuthInfo, hashPool?: HashPool): VerifiedBody {
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
   const decodedLength = parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
   const encodings = (header(req, 'content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase());
@@ -147,7 +151,8 @@ export function verifiedBody(req: S3Request, auth: AuthInfo): VerifiedBody {
     throw s3error('InvalidArgument', 'aws-chunked encoding requires a STREAMING x-amz-content-sha256 value');
   }
   if (mode?.kind === 'sha256') {
-    const verifier = createSha256Verifier(mode.hex);
+    const offload = hashPool !== undefined && contentLength !== undefined && contentLength >= OFFLOAD_SHA256_BYTES;
+    const verifier = createSha256Verifier(mode.hex, offload ? hashPool.start(false, ['SHA256']) : undefined);
     req.body.on('error', (e) => verifier.destroy(e));
     req.body.pipe(verifier);
     return { stream: verifier, trailers: () => NO_TRAILERS, length: contentLength };

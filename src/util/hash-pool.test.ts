@@ -27,4 +27,24 @@ describe('HashPool', () => {
       await pool.close();
     }
   });
+
+  it('reuses batches the worker hands back, and their contents never leak into another job', async () => {
+    const pool = new HashPool(1);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const data = randomBytes(5 * 1024 * 1024 + round);
+        const j = pool.start(true, ['SHA256']);
+        for (let o = 0; o < data.length; o += 300_000) {
+          const wait = j.update(data.subarray(o, o + 300_000));
+          if (wait) await wait;
+        }
+        const d = await j.digest();
+        assert.deepEqual(d.md5, createHash('md5').update(data).digest());
+        assert.deepEqual(d.sums.get('SHA256'), createHash('sha256').update(data).digest());
+      }
+      assert.ok((pool as unknown as { spare: ArrayBuffer[] }).spare.length > 0, 'returned batches are kept for reuse');
+    } finally {
+      await pool.close();
+    }
+  });
 });

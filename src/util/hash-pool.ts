@@ -3,8 +3,10 @@
  * requested checksum) and encrypted; MD5 alone runs at ~600 MiB/s on one core, so doing
  * both on the main thread caps uploads at a single core. The pool moves the hashing of
  * large bodies to worker threads, so it runs in parallel with encryption and I/O.
- * Chunks are copied once into 1 MiB batches that are transferred (not cloned); the caller
- * waits when too many bytes are in flight, so a slow worker slows the upload instead of growing memory.
+ * Chunks are copied once into 1 MiB batches that are transferred (not cloned) and come back
+ * with the worker's acknowledgement to be reused: a fresh zeroed 1 MiB buffer per MiB hashed
+ * cost more than the copy. The caller waits when too many bytes are in flight, so a slow
+ * worker slows the upload instead of growing memory.
  */
 import { Worker } from 'node:worker_threads';
 import type { ChecksumAlgorithm } from './checksums.js';
@@ -23,6 +25,8 @@ export interface Digests {
 }
 
 const BATCH_BYTES = 1024 * 1024;
+/** Returned batches kept for reuse (beyond this many, returned ones are dropped). */
+const SPARE_BATCHES = 32;
 
 /** Bytes a job may have sent but not yet had acknowledged. */
 const MAX_INFLIGHT = 8 * 1024 * 1024;
@@ -32,6 +36,8 @@ export class HashPool {
   private readonly jobs = new Map<number, Pending>();
   private nextId = 1;
   private rr = 0;
+  /** Full-size batch buffers the workers sent back. */
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
@@ -48,12 +54,13 @@ export class HashPool {
       };
       w.on('error', fail);
       w.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
-      w.on('message', (m: { t: 'ack'; id: number; n: number } | { t: 'digest'; id: number; md5?: Uint8Array; sums: [ChecksumAlgorithm, Uint8Array][] }) => this.onMessage(m));
+      w.on('message', (m: WorkerMessage) => this.onMessage(m));
       this.workers.push(w);
     }
   }
 
-  private onMessage(m: { t: 'ack'; id: number; n: number } | { t: 'digest'; id: number; md5?: Uint8Array; sums: [ChecksumAlgorithm, Uint8Array][] }): void {
+  private onMessage(m: WorkerMessage): void {
+    if (m.t === 'ack' && m.ab?.byteLength === BATCH_BYTES && this.spare.length < SPARE_BATCHES) this.spare.push(m.ab);
     const job = this.jobs.get(m.id);
     if (!job) return;
     if (m.t === 'ack') {
@@ -72,7 +79,7 @@ export class HashPool {
     const pending: Pending = { inflight: 0, waiters: [] };
     this.jobs.set(id, pending);
     worker.postMessage({ t: 'start', id, md5, algs: [...algs] });
-    return new HashJob(id, worker, pending, () => this.jobs.delete(id));
+    return new HashJob(id, worker, pending, () => this.jobs.delete(id), this.spare);
   }
 
   async close(): Promise<void> {
@@ -81,12 +88,17 @@ export class HashPool {
   }
 }
 
+type WorkerMessage =
+  | { t: 'ack'; id: number; n: number; ab?: ArrayBuffer }
+  | { t: 'digest'; id: number; md5?: Uint8Array; sums: [ChecksumAlgorithm, Uint8Array][] };
+
 export class HashJob {
   constructor(
     private readonly id: number,
     private readonly worker: Worker,
     private readonly pending: Pending,
     private readonly forget: () => void,
+    private readonly spare: ArrayBuffer[] = [],
   ) {}
 
   /** Bytes are copied into this batch and sent 1 MiB at a time (one message per MiB, not per chunk). */
@@ -106,7 +118,10 @@ export class HashJob {
   update(chunk: Buffer): Promise<void> | undefined {
     let off = 0;
     while (off < chunk.length) {
-      this.batch ??= new Uint8Array(BATCH_BYTES);
+      if (this.batch === undefined) {
+        const reused = this.spare.pop();
+        this.batch = reused ? new Uint8Array(reused) : new Uint8Array(BATCH_BYTES);
+      }
       const n = Math.min(chunk.length - off, BATCH_BYTES - this.batchLen);
       this.batch.set(chunk.subarray(off, off + n), this.batchLen);
       this.batchLen += n;

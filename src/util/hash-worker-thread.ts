@@ -33,7 +33,8 @@ port.on('message', (m: Msg) => {
         job.md5?.update(b);
         for (const [, s] of job.sums) s.update(b);
       }
-      port.postMessage({ t: 'ack', id: m.id, n: m.ab.byteLength });
+      // The batch goes back to be refilled: hashing is done with it (update() keeps no reference).
+      port.postMessage({ t: 'ack', id: m.id, n: m.ab.byteLength, ab: m.ab }, [m.ab]);
       break;
     }
     case 'end': {

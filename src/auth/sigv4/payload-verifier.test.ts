@@ -5,6 +5,7 @@ import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { S3Error } from '../../errors/s3-errors.js';
+import { HashPool } from '../../util/hash-pool.js';
 import { createLengthVerifier, createSha256Verifier } from './payload-verifier.js';
 
 async function through(verifier: Transform, pieces: Buffer[]): Promise<{ out: Buffer; error?: unknown }> {
@@ -73,6 +74,31 @@ describe('createSha256Verifier', () => {
         assert.ok(out.equals(data));
       }
     }), { numRuns: 200 });
+  });
+});
+
+describe('createSha256Verifier on the hash pool', () => {
+  test('matches, mismatches and abandoned bodies behave as inline hashing does', async () => {
+    const pool = new HashPool(1);
+    try {
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      const ok = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])), pieces(data, 65536));
+      assert.equal(ok.error, undefined);
+      assert.ok(ok.out.equals(data));
+      const claimed = hex(Buffer.from('other'));
+      const bad = await through(createSha256Verifier(claimed, pool.start(false, ['SHA256'])), pieces(data, 100_000));
+      assert.ok(bad.error instanceof S3Error && bad.error.code === 'XAmzContentSHA256Mismatch');
+      assert.deepEqual(bad.error.details, { ClientComputedContentSHA256: claimed, S3ComputedContentSHA256: hex(data) });
+      // A body abandoned midway drops its job; the pool keeps serving others.
+      const v = createSha256Verifier(hex(data), pool.start(false, ['SHA256']));
+      v.write(data.subarray(0, 2_000_000));
+      v.destroy();
+      const again = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])), pieces(data, 1 << 20));
+      assert.equal(again.error, undefined);
+      assert.throws(() => createSha256Verifier('nope', pool.start(false, ['SHA256'])), (err: unknown) => err instanceof S3Error && err.code === 'InvalidArgument');
+    } finally {
+      await pool.close();
+    }
   });
 });
 
