@@ -398,7 +398,7 @@ function makeBodies(n: number, size: number): Body[] {
 async function main(): Promise<number> {
   const started = Date.now();
   const machine = describeMachine();
-  const argvShown = process.argv.slice(1).map((s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s}'`)).join(' ');
+  const argvShown = [...process.execArgv, ...process.argv.slice(1)].map((s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s}'`)).join(' ');
   log('Kura benchmark');
   log(`command:  node ${argvShown}   (cwd ${process.cwd()})`);
   log(`machine:  ${machine.nproc} CPUs, ${machine.cpuModel} [${machine.cpuFlags}], ${machine.memGiB} GiB RAM, ${machine.kernel}, node ${machine.node}`);
