@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 /** glibc heap tuning: without it, heap trimming after each large buffer halves AES-GCM throughput. */
 export const MALLOC_ENV = { MALLOC_TOP_PAD_: '268435456', MALLOC_TRIM_THRESHOLD_: '1073741824' };
 /**
- * V8 heap tuning, as `npm start` and bin/kura.js apply it: V8 counts ArrayBuffer memory
+ * V8 heap tuning, as `npm start` applies it: V8 counts ArrayBuffer memory
  * allocated since the last full GC against a small old-generation limit, so streaming large
  * bodies with a small JS heap triggered dozens of full GCs a second. Both servers get it.
  */

@@ -64,6 +64,10 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   const removed = await collectGarbage(meta, blobs, { olderThanMs: clock.now().getTime() });
   if (removed > 0) log.info('removed unreferenced blobs from interrupted writes', { count: removed });
   const rootAccessKeyId = await bootstrapRoot(config, opened, log);
+  if (!process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) {
+    // Not an error: everything works, large-object streaming is just slower (README, Tuning).
+    log.info('node runs without --initial-old-space-size=128: large transfers will spend time in full GCs (npm start sets it; see README "Tuning")');
+  }
   const credentials = new CredentialCache(meta, keyring, clock);
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { queryServiceOf, type QueryService } from './query-api.js';
-import { authenticate, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
+import { authenticate, releaseUnreadBody, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
 import { requiredChecks } from './authz/actions.js';
 import { accessDenied, versionMemoKey, type Authorizer, type AuthorizeInput } from './authz/authorizer.js';
 import { bucketArn } from './authz/actions.js';
@@ -121,7 +121,12 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       },
     });
     const handler = HANDLERS[op.kind] as (c: typeof ctx, s: Services) => Promise<S3Result>;
-    const result = await handler(ctx, deps);
+    let result: S3Result;
+    try {
+      result = await handler(ctx, deps);
+    } finally {
+      releaseUnreadBody(body as VerifiedBody | undefined, req);
+    }
     if (bucket && header(req, 'origin') !== undefined) {
       Object.assign(result.headers, await corsHeadersFor(deps, bucket.name, req));
     }

@@ -121,10 +121,10 @@ function parseLength(v: string | undefined, name: string): number | undefined {
   return Number(v);
 }
 
-/** Wraps the raw body according to the payload mode the signature committed to. */
 /** Signed payloads at least this large are hashed on the hash pool's worker thread. */
 const OFFLOAD_SHA256_BYTES = 1024 * 1024;
 
+/** Wraps the raw body according to the payload mode the signature committed to. */
 export function verifiedBody(req: S3Request, auth: AuthInfo, hashPool?: HashPool): VerifiedBody {
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
   const decodedLength = parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
@@ -158,4 +158,15 @@ export function verifiedBody(req: S3Request, auth: AuthInfo, hashPool?: HashPool
     return { stream: verifier, trailers: () => NO_TRAILERS, length: contentLength };
   }
   return { stream: req.body, trailers: () => NO_TRAILERS, length: contentLength };
+}
+
+/**
+ * After the handler: a handler that answered without reading its whole body (a validation
+ * error, a failed precondition) leaves a verifier or decoder unfinished. Destroying it
+ * releases what it holds (a hashing job on the worker pool). Never the request itself: the
+ * answer still has to go out on its socket, and the HTTP layer deals with the unread rest.
+ */
+export function releaseUnreadBody(body: VerifiedBody | undefined, req: S3Request): void {
+  if (body === undefined || body.stream === req.body) return;
+  if (!body.stream.readableEnded && !body.stream.destroyed) body.stream.destroy();
 }

@@ -38,6 +38,10 @@ test('opened keys are cached for SSE-S3 and SSE-KMS pieces, never for SSE-C; a t
   assert.ok((await collect(readObject(env.svc, { ...c }, 0, data.length - 1, objectKey))).equals(data)); // no sse given: not trusted to be cacheable
   assert.equal(cachedPieceKeyCount(), before + 2);
 
+  // The same piece claimed for another place (key, version) misses and fails to unwrap.
+  for (const moved of [{ ...s3, key: 'elsewhere' }, { ...s3, versionId: 'v2' }]) {
+    assert.throws(() => readObject(env.svc, { ...moved, sse: { algorithm: 'AES256' } }, 0, data.length - 1), (e) => e instanceof IntegrityError);
+  }
   // Tampering with the wrapped DEK changes the fingerprint: no hit, and the unwrap fails.
   const piece = s3.pieces[0]!;
   const dek = piece.enc.dek as { ct: string };

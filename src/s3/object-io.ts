@@ -203,7 +203,7 @@ function openPieceKey(svc: Services, piece: DataPiece, ctx: EncryptionContext, o
 }
 
 /** Opened DEKs of recently read pieces (never SSE-C ones): see crypto/sse/piece-key-cache.ts. */
-const openedKeys = new PieceKeyCache(4096);
+const openedKeys = new PieceKeyCache(4096, 10 * 60_000);
 
 /** How many opened piece keys are cached (for tests: SSE-C keys must never be among them). */
 export function cachedPieceKeyCount(): number {

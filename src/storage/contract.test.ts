@@ -895,6 +895,7 @@ export function runBlobContract(name: string, makeStore: () => Promise<BlobHarne
       assert.equal(await h.readAt(buf, 8, 10), 0);
       await h.close();
       await assert.rejects(store.open('blobMISSING'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+      await assert.rejects(store.open('../../etc/passwd'));
     });
 
     it('reading a missing blob errors the stream', async () => {

@@ -39,12 +39,17 @@ export class HashPool {
   /** Full-size batch buffers the workers sent back. */
   private readonly spare: ArrayBuffer[] = [];
 
+  /** Workers that exited; no new job goes to them. */
+  private readonly dead = new Set<Worker>();
+
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./hash-worker-thread.js', import.meta.url));
       w.unref();
-      // A dead worker must not leave uploads waiting forever: fail every job in flight.
+      // A dead worker must not leave uploads waiting forever: fail every job in flight (the
+      // uploads fail), and send no more jobs its way (callers hash inline when none is left).
       const fail = (e: Error): void => {
+        this.dead.add(w);
         for (const job of this.jobs.values()) {
           job.failed = e;
           for (const wake of job.waiters.splice(0)) wake();
@@ -72,10 +77,12 @@ export class HashPool {
     job.resolve?.({ md5: m.md5 ? Buffer.from(m.md5) : undefined, sums: new Map(m.sums.map(([a, d]) => [a, Buffer.from(d)])) });
   }
 
-  /** Starts a hashing job on the next worker. */
-  start(md5: boolean, algs: readonly ChecksumAlgorithm[]): HashJob {
+  /** Starts a hashing job on the next live worker; undefined when none is left (hash inline then). */
+  start(md5: boolean, algs: readonly ChecksumAlgorithm[]): HashJob | undefined {
+    const live = this.workers.filter((w) => !this.dead.has(w));
+    if (live.length === 0) return undefined;
     const id = this.nextId++;
-    const worker = this.workers[this.rr++ % this.workers.length]!;
+    const worker = live[this.rr++ % live.length]!;
     const pending: Pending = { inflight: 0, waiters: [] };
     this.jobs.set(id, pending);
     worker.postMessage({ t: 'start', id, md5, algs: [...algs] });
@@ -128,7 +135,9 @@ export class HashJob {
       off += n;
       if (this.batchLen === BATCH_BYTES) this.send();
     }
-    if (this.pending.inflight <= MAX_INFLIGHT) return undefined;
+    // A failed job (its worker died) never gets acknowledgements: do not wait for them;
+    // digest() reports the failure.
+    if (this.pending.failed || this.pending.inflight <= MAX_INFLIGHT) return undefined;
     return new Promise((r) => this.pending.waiters.push(r));
   }
 

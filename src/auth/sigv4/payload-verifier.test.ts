@@ -82,20 +82,23 @@ describe('createSha256Verifier on the hash pool', () => {
     const pool = new HashPool(1);
     try {
       const data = randomBytes(3 * 1024 * 1024 + 5);
-      const ok = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])), pieces(data, 65536));
+      const ok = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])!), pieces(data, 65536));
       assert.equal(ok.error, undefined);
       assert.ok(ok.out.equals(data));
       const claimed = hex(Buffer.from('other'));
-      const bad = await through(createSha256Verifier(claimed, pool.start(false, ['SHA256'])), pieces(data, 100_000));
+      const bad = await through(createSha256Verifier(claimed, pool.start(false, ['SHA256'])!), pieces(data, 100_000));
       assert.ok(bad.error instanceof S3Error && bad.error.code === 'XAmzContentSHA256Mismatch');
       assert.deepEqual(bad.error.details, { ClientComputedContentSHA256: claimed, S3ComputedContentSHA256: hex(data) });
       // A body abandoned midway drops its job; the pool keeps serving others.
-      const v = createSha256Verifier(hex(data), pool.start(false, ['SHA256']));
+      const jobs = (pool as unknown as { jobs: Map<number, unknown> }).jobs;
+      const v = createSha256Verifier(hex(data), pool.start(false, ['SHA256'])!);
       v.write(data.subarray(0, 2_000_000));
+      assert.equal(jobs.size, 1);
       v.destroy();
-      const again = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])), pieces(data, 1 << 20));
+      assert.equal(jobs.size, 0, 'an abandoned body drops its job');
+      const again = await through(createSha256Verifier(hex(data), pool.start(false, ['SHA256'])!), pieces(data, 1 << 20));
       assert.equal(again.error, undefined);
-      assert.throws(() => createSha256Verifier('nope', pool.start(false, ['SHA256'])), (err: unknown) => err instanceof S3Error && err.code === 'InvalidArgument');
+      assert.throws(() => createSha256Verifier('nope', pool.start(false, ['SHA256'])!), (err: unknown) => err instanceof S3Error && err.code === 'InvalidArgument');
     } finally {
       await pool.close();
     }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { PieceKeyCache } from './piece-key-cache.js';
 
 test('a hit needs the same fingerprint and the same object key', () => {
-  const c = new PieceKeyCache(10);
+  const c = new PieceKeyCache(10, 60_000);
   const dek = randomBytes(32);
   const ok = randomBytes(32);
   const aad = Buffer.from('aad');
@@ -27,10 +27,21 @@ test('a hit needs the same fingerprint and the same object key', () => {
 });
 
 test('bounded: the oldest entry goes first', () => {
-  const c = new PieceKeyCache(3);
+  const c = new PieceKeyCache(3, 60_000);
   for (let i = 0; i < 5; i++) c.set(`b${i}`, 'fp', undefined, randomBytes(32), Buffer.alloc(0));
   assert.equal(c.size, 3);
   assert.equal(c.get('b0', 'fp', undefined), undefined);
   assert.equal(c.get('b1', 'fp', undefined), undefined);
   assert.ok(c.get('b4', 'fp', undefined));
+});
+
+test('entries expire', () => {
+  let now = 1000;
+  const c = new PieceKeyCache(10, 500, () => now);
+  c.set('b', 'fp', undefined, randomBytes(32), Buffer.alloc(0));
+  now += 499;
+  assert.ok(c.get('b', 'fp', undefined));
+  now += 1;
+  assert.equal(c.get('b', 'fp', undefined), undefined);
+  assert.equal(c.size, 0);
 });
