@@ -26,7 +26,7 @@ export interface Digests {
 
 const BATCH_BYTES = 1024 * 1024;
 /** Returned batches kept for reuse (beyond this many, returned ones are dropped). */
-const SPARE_BATCHES = 32;
+const SPARE_BATCHES = 16;
 
 /** Bytes a job may have sent but not yet had acknowledged. */
 const MAX_INFLIGHT = 8 * 1024 * 1024;
