@@ -10,7 +10,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { bucketName, s3, startKura, type RunningKura } from './harness.js';
+import { bucketName, s3, sigv4Headers, startKura, type RunningKura } from './harness.js';
 
 interface RawResponse {
   status: number;
@@ -131,6 +131,27 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.ok(err instanceof Error);
     const head = await s3(k).send(new HeadObjectCommand({ Bucket: b, Key: 'sha-mismatch' })).catch((e: Error) => e);
     assert.ok(head instanceof Error, 'nothing stored');
+  });
+
+  it('checks large signed bodies the same way (hashed off the event loop), and an early answer leaves the server serving', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 17);
+    const sha = createHash('sha256').update(body).digest('hex');
+    const put = (key: string, payloadHash: string, extra: Record<string, string> = {}): Promise<RawResponse> => {
+      const path = `/${b}/${key}`;
+      return raw(`${k.endpoint}${path}`, { method: 'PUT', body, headers: sigv4Headers(k, 'PUT', path, { 'content-length': String(body.length), ...extra }, payloadHash) });
+    };
+    const bad = await put('big-mismatch', createHash('sha256').update('something else').digest('hex'));
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+    assert.match(bad.body, new RegExp(`<S3ComputedContentSHA256>${sha}</S3ComputedContentSHA256>`));
+    const head = await s3(k).send(new HeadObjectCommand({ Bucket: b, Key: 'big-mismatch' })).catch((e: Error) => e);
+    assert.ok(head instanceof Error, 'nothing stored');
+    assert.equal((await put('big', sha)).status, 200);
+    // Answered before the body is read (the key exists): 412, and the next uploads still work.
+    for (let i = 0; i < 3; i++) assert.equal((await put('big', sha, { 'if-none-match': '*' })).status, 412);
+    assert.equal((await put('big-2', sha)).status, 200);
+    const got = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'big-2' }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body));
   });
 
   it('routes virtual-hosted-style requests (<bucket>.localhost)', async () => {
