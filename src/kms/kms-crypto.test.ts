@@ -11,12 +11,7 @@ before(async () => {
 after(async () => {
   await h.close();
 });
-beforeEach(() => {
-  h.now = T0;
-  h.rules = [];
-  h.authCalls.length = 0;
-  h.audits.length = 0;
-});
+beforeEach(() => h.reset());
 
 const CTX = { 'aws:s3:arn': 'arn:aws:s3:::bucket/key', Tenant: 'acme' };
 

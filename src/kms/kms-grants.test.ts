@@ -24,10 +24,8 @@ const via = (): Via => ({ service: 's3', region: REGION, requestId: 's3-req' });
 const nobodyButRoot: Rule = (r) => (r.caller.kind === 'iam-user' ? { effect: 'ImplicitDeny', reason: 'no policy allows' } : undefined);
 
 beforeEach(() => {
-  h.now = T0;
+  h.reset();
   h.rules = [nobodyButRoot];
-  h.authCalls.length = 0;
-  h.audits.length = 0;
 });
 
 async function grant(keyId: string, extra: Record<string, unknown> = {}): Promise<{ GrantId: string; GrantToken: string }> {

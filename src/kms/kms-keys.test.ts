@@ -10,12 +10,7 @@ before(async () => {
 after(async () => {
   await h.close();
 });
-beforeEach(() => {
-  h.now = T0;
-  h.rules = [];
-  h.authCalls.length = 0;
-  h.audits.length = 0;
-});
+beforeEach(() => h.reset());
 
 const meta = async (keyId: string): Promise<Record<string, unknown>> => (await h.call('DescribeKey', { KeyId: keyId })).KeyMetadata as Record<string, unknown>;
 

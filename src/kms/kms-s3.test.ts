@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A, B, REGION, T0, b64, harness, keyPolicyRule, root, user, type Harness } from './testing.js';
+import { A, B, REGION, b64, harness, keyPolicyRule, root, user, type Harness } from './testing.js';
 import type { Via } from './kms-service.js';
 
 let h: Harness;
@@ -10,12 +10,7 @@ before(async () => {
 after(async () => {
   await h.close();
 });
-beforeEach(() => {
-  h.now = T0;
-  h.rules = [];
-  h.authCalls.length = 0;
-  h.audits.length = 0;
-});
+beforeEach(() => h.reset());
 
 const via = (requestId = 's3-req-1'): Via => ({ service: 's3', region: REGION, requestId });
 const CTX = { 'aws:s3:arn': 'arn:aws:s3:::photos/cat.jpg' };

@@ -66,6 +66,8 @@ export interface Harness {
   fail(op: string, input: Record<string, unknown>, code: KmsErrorCode, message?: string | RegExp, caller?: SignedPrincipal): Promise<KmsError>;
   /** Creates a key and returns its metadata. */
   createKey(input?: Record<string, unknown>, caller?: SignedPrincipal): Promise<{ KeyId: string; Arn: string } & Record<string, unknown>>;
+  /** Back to the start state between tests sharing one harness: clock at T0, no rules, no recorded calls. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,12 @@ export async function harness(): Promise<Harness> {
       const out = await h.kms.handle({ caller, requestId: `req-${++seq}`, operation: op, input: JSON.parse(JSON.stringify(input)), context });
       // Everything returned must survive the JSON round trip the endpoint performs.
       return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+    },
+    reset() {
+      h.now = T0;
+      h.rules = [];
+      h.authCalls.length = 0;
+      h.audits.length = 0;
     },
     async fail(op, input, code, message, caller = root(A)) {
       let caught: unknown;

@@ -5,8 +5,8 @@
  */
 import type { QueryObject, QueryValue } from '../api/xml.js';
 import type { IamGroup, IamRole, IamUser, InlinePolicies } from '../model.js';
-import { type Handler, boundaryShape, date, nameKey, paginate, parseIamArn, readPaging, reader, roleShape, tagList, userShape, groupShape } from './common.js';
-import { attachmentCount, awsViews, boundaryCount, localView, policyUsage, type PolicyView, versionShape } from './policies.js';
+import { type Handler, boundaryShape, nameKey, paginate, parseIamArn, readPaging, reader, roleShape, tagList, userShape, groupShape } from './common.js';
+import { attachmentCount, awsViews, boundaryCount, localView, policyShape, policyUsage, type PolicyUsage, type PolicyView, versionShape } from './policies.js';
 import { SIZE_QUOTAS } from './policy-docs.js';
 import { list } from './store.js';
 
@@ -102,21 +102,9 @@ function roleDetail(r: IamRole): QueryObject {
   };
 }
 
-function policyDetail(p: PolicyView, attachments: number, boundaries: number): QueryObject {
-  return {
-    PolicyName: p.name,
-    PolicyId: p.id,
-    Arn: p.arn,
-    Path: p.path,
-    DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: attachments,
-    PermissionsBoundaryUsageCount: boundaries,
-    IsAttachable: true,
-    Description: p.description,
-    CreateDate: date(p.createDate),
-    UpdateDate: date(p.updateDate),
-    PolicyVersionList: p.versions.map((v) => versionShape(p, v, true)),
-  };
+/** ManagedPolicyDetail: the Policy structure without tags, with every version and its document. */
+function policyDetail(p: PolicyView, usage: PolicyUsage | undefined): QueryObject {
+  return { ...policyShape(p, usage, true), Tags: undefined, PolicyVersionList: p.versions.map((v) => versionShape(p, v, true)) };
 }
 
 type Item = { list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies'; key: string; detail: () => QueryObject };
@@ -143,7 +131,7 @@ const getAccountAuthorizationDetails: Handler = async (ctx) => {
   ];
   for (const p of policies) {
     const u = usage.get(p.arn);
-    items.push({ list: 'Policies', key: `3/${nameKey(p.name)}/${p.aws ? 1 : 0}`, detail: () => policyDetail(p, attachmentCount(u), boundaryCount(u)) });
+    items.push({ list: 'Policies', key: `3/${nameKey(p.name)}/${p.aws ? 1 : 0}`, detail: () => policyDetail(p, u) });
   }
   const page = paginate(items, (i) => i.key, paging);
   const of = (name: Item['list']): QueryObject[] => page.page.filter((i) => i.list === name).map((i) => i.detail());

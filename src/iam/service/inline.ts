@@ -59,13 +59,19 @@ function readNamed(ctx: Ctx, f: Family): { entityName: string; policyName: strin
   return { entityName, policyName };
 }
 
+/** The stored spelling of an existing inline policy's name; NoSuchEntity otherwise. */
+function existingName(owner: Owner, policies: InlinePolicies, policyName: string): string {
+  const name = findName(policies, policyName);
+  if (name === undefined) throw errors.noSuchInline(owner, policyName);
+  return name;
+}
+
 function getPolicy(owner: Owner): Handler {
   const f = FAMILIES[owner];
   return async (ctx) => {
     const { entityName, policyName } = readNamed(ctx, f);
     const entity = await f.load(ctx, entityName);
-    const name = findName(entity.inlinePolicies, policyName);
-    if (name === undefined) throw errors.noSuchInline(owner, policyName);
+    const name = existingName(owner, entity.inlinePolicies, policyName);
     // IAM returns policy documents URL-encoded (RFC 3986).
     return { [f.param]: entity.name, PolicyName: name, PolicyDocument: encodeURIComponent(entity.inlinePolicies[name]!) };
   };
@@ -89,8 +95,7 @@ function deletePolicy(owner: Owner): Handler {
   return async (ctx) => {
     const { entityName, policyName } = readNamed(ctx, f);
     const entity = await f.load(ctx, entityName);
-    const name = findName(entity.inlinePolicies, policyName);
-    if (name === undefined) throw errors.noSuchInline(owner, policyName);
+    const name = existingName(owner, entity.inlinePolicies, policyName);
     const policies = { ...entity.inlinePolicies };
     delete policies[name];
     await save(ctx.meta, ctx.accountId, { ...entity, inlinePolicies: policies });

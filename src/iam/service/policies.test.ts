@@ -245,7 +245,7 @@ describe('account', () => {
     await h.call('AddUserToGroup', { GroupName: 'g', UserName: 'u' });
     await h.call('PutUserPolicy', { UserName: 'u', PolicyName: 'inline', PolicyDocument: S3_READ });
     await h.call('AttachGroupPolicy', { GroupName: 'g', PolicyArn: S3_FULL });
-    await h.call('CreatePolicy', { PolicyName: 'mine', PolicyDocument: S3_READ });
+    await h.call('CreatePolicy', { PolicyName: 'mine', PolicyDocument: S3_READ, 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'a' });
     await h.call('CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: policyDoc([{ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 'sts:AssumeRole' }]) });
 
     const all = await h.call('GetAccountAuthorizationDetails');
@@ -259,6 +259,8 @@ describe('account', () => {
     const policies = members<Xml>(all.Policies);
     assert.deepEqual(policies.map((p) => p.PolicyName), ['AmazonS3FullAccess', 'mine'], 'AWS managed policies only when used');
     assert.equal(members<Xml>(policies[1]!.PolicyVersionList)[0]!.VersionId, 'v1');
+    assert.equal(policies[1]!.AttachmentCount, '0');
+    assert.equal(policies[1]!.Tags, undefined, 'ManagedPolicyDetail has no tags');
 
     const roles = await h.call('GetAccountAuthorizationDetails', { 'Filter.member.1': 'Role' });
     assert.deepEqual(members(roles.UserDetailList), []);
