@@ -9,7 +9,8 @@ test('a hit needs the same fingerprint and the same object key', () => {
   const ok = randomBytes(32);
   const aad = Buffer.from('aad');
   const e = c.set('blob1', 'fp', ok, dek, aad);
-  assert.equal(e.key.export().equals(dek), true);
+  assert.equal(e.key.equals(dek), true);
+  assert.notEqual(e.key.buffer, dek.buffer, 'the cache keeps its own copy of the DEK');
   assert.equal(c.get('blob1', 'fp', Buffer.from(ok)), e);
   assert.equal(c.get('blob1', 'fp2', ok), undefined);
   assert.equal(c.get('blob1', 'fp', randomBytes(32)), undefined);
@@ -44,4 +45,39 @@ test('entries expire', () => {
   now += 1;
   assert.equal(c.get('b', 'fp', undefined), undefined);
   assert.equal(c.size, 0);
+});
+
+test('bounded under replacement and expiry: the oldest live entry goes first, never more than max', () => {
+  let now = 0;
+  const c = new PieceKeyCache(3, 100, () => now);
+  const k = (): Buffer => randomBytes(32);
+  c.set('a', 'fp', undefined, k(), Buffer.alloc(0));
+  c.set('b', 'fp', undefined, k(), Buffer.alloc(0));
+  c.set('a', 'fp2', undefined, k(), Buffer.alloc(0)); // replaces a; its old slot is stale
+  c.set('c', 'fp', undefined, k(), Buffer.alloc(0)); // evicts the stale slot only
+  assert.equal(c.size, 3);
+  assert.ok(c.get('a', 'fp2', undefined));
+  assert.ok(c.get('b', 'fp', undefined));
+  c.set('d', 'fp', undefined, k(), Buffer.alloc(0)); // the oldest live entry (b) goes
+  assert.equal(c.get('b', 'fp', undefined), undefined);
+  assert.ok(c.get('a', 'fp2', undefined) && c.get('c', 'fp', undefined) && c.get('d', 'fp', undefined));
+  now = 1000; // everything expires; lookups drop it
+  assert.equal(c.get('a', 'fp2', undefined), undefined);
+  for (let i = 0; i < 50; i++) {
+    c.set(`x${i % 7}`, 'fp', undefined, k(), Buffer.alloc(0));
+    assert.ok(c.size <= 3);
+  }
+  assert.throws(() => new PieceKeyCache(0, 100), RangeError);
+});
+
+test('the cached key and AAD are copies: changing the caller\'s buffers changes nothing', () => {
+  const c = new PieceKeyCache(4, 60_000);
+  const dek = randomBytes(32);
+  const aad = Buffer.from('kura:stream:v1\n{}');
+  const keep = [Buffer.from(dek), Buffer.from(aad)];
+  c.set('b', 'fp', undefined, dek, aad);
+  dek.fill(0);
+  aad.fill(0);
+  const e = c.get('b', 'fp', undefined)!;
+  assert.ok(e.key.equals(keep[0]!) && e.aadPrefix.equals(keep[1]!));
 });

@@ -11,14 +11,16 @@
  * cache is consulted), for a bounded time. Keys derived from a customer's SSE-C key are never
  * cached: S3 promises to forget those after the request.
  */
-import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface OpenedPieceKey {
-  key: KeyObject;
+  /** The DEK: the cache's own copy, never written after it is stored (streams in flight keep using it). */
+  key: Buffer;
   aadPrefix: Buffer;
 }
 
 interface Entry extends OpenedPieceKey {
+  blobId: string;
   fingerprint: string;
   objectKeyHash: Buffer | undefined;
   expires: number;
@@ -26,10 +28,31 @@ interface Entry extends OpenedPieceKey {
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
 
+/**
+ * The DEK and AAD prefix copied into one allocation of their own. Small Buffers are usually
+ * slices of Node's shared 8 KiB pool, and a long-lived entry holding such a slice would keep
+ * the whole slab alive. (Raw Buffers rather than KeyObjects: creating and collecting a native
+ * KeyObject per cache miss cost more than the cipher calls it feeds, which take a raw key
+ * just as fast.)
+ */
+function ownCopies(dek: Buffer, aadPrefix: Buffer): { key: Buffer; aadPrefix: Buffer } {
+  const block = Buffer.allocUnsafeSlow(dek.length + aadPrefix.length);
+  dek.copy(block, 0);
+  aadPrefix.copy(block, dek.length);
+  return { key: block.subarray(0, dek.length), aadPrefix: block.subarray(dek.length) };
+}
+
 export class PieceKeyCache {
   private readonly entries = new Map<string, Entry>();
+  // Insertion order as a ring: evicting the oldest is O(1). (Map's own order would do, but
+  // reaching its first live key after many deletions walks the deleted slots.) A slot whose
+  // entry was replaced or expired since is stale: eviction checks identity before deleting.
+  private readonly ring: (Entry)[] = [];
+  private head = 0;
 
-  constructor(private readonly max: number, private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly max: number, private readonly ttlMs: number, private readonly now: () => number = Date.now) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
+  }
 
   get(blobId: string, fingerprint: string, objectKey: Buffer | undefined): OpenedPieceKey | undefined {
     const e = this.entries.get(blobId);
@@ -44,9 +67,12 @@ export class PieceKeyCache {
   }
 
   set(blobId: string, fingerprint: string, objectKey: Buffer | undefined, dek: Buffer, aadPrefix: Buffer): OpenedPieceKey {
-    const e: Entry = { fingerprint, objectKeyHash: objectKey && sha256(objectKey), key: createSecretKey(dek), aadPrefix, expires: this.now() + this.ttlMs };
-    this.entries.delete(blobId); // re-inserted last: the eviction order follows insertion
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    const e: Entry = { blobId, fingerprint, objectKeyHash: objectKey && sha256(objectKey), ...ownCopies(dek, aadPrefix), expires: this.now() + this.ttlMs };
+    // Every live entry sits in its own ring slot, so the map never outgrows the ring.
+    const oldest = this.ring[this.head];
+    if (oldest !== undefined && this.entries.get(oldest.blobId) === oldest) this.entries.delete(oldest.blobId);
+    this.ring[this.head] = e;
+    this.head = (this.head + 1) % this.max;
     this.entries.set(blobId, e);
     return e;
   }

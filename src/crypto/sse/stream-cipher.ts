@@ -17,7 +17,7 @@
  * invariant the counter nonce never repeats under a key, so no IV needs storing. Breaking
  * it (reusing a DEK for a second stream) is catastrophic for GCM: do not.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 
@@ -95,13 +95,17 @@ export function cipherRangeFor(
   };
 }
 
-/** A DEK as raw bytes or as a KeyObject (callers that cache opened keys keep KeyObjects). */
+/**
+ * A DEK as raw bytes or as a KeyObject. Used as given: createCipheriv takes either equally
+ * fast, and wrapping a raw key in a KeyObject per object costs more than it saves.
+ * The caller must not change a Buffer DEK while a stream uses it.
+ */
 export type Dek = Buffer | KeyObject;
 
-function dekKey(dek: Dek): KeyObject {
+function dekKey(dek: Dek): Dek {
   const size = Buffer.isBuffer(dek) ? dek.length : dek.symmetricKeySize;
   if (size !== DEK_BYTES) throw new RangeError(`DEK must be ${DEK_BYTES} bytes`);
-  return Buffer.isBuffer(dek) ? createSecretKey(dek) : dek;
+  return dek;
 }
 
 /** Per-stream nonce and AAD buffers, rewritten for each chunk (createCipheriv copies the IV, setAAD consumes the AAD at once). */
@@ -126,7 +130,7 @@ class ChunkParams {
 }
 
 class EncryptStream extends Transform {
-  private readonly key: KeyObject;
+  private readonly key: Dek;
   private readonly params: ChunkParams;
   private index = 0;
   // A chunk's final flag is in its AAD, which GCM takes before any data, and a chunk is
@@ -224,7 +228,7 @@ export interface DecryptOptions {
  * returns (tag bytes are copied; decipher.update returns new buffers).
  */
 export class ChunkDecryptor {
-  private readonly key: KeyObject;
+  private readonly key: Dek;
   private readonly params: ChunkParams;
   private readonly plainSize: number;
   private readonly lastIndex: number;
