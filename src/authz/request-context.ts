@@ -130,9 +130,16 @@ const HEADER_KEYS: ReadonlyArray<readonly [string, string]> = [
   'x-amz-server-side-encryption-customer-algorithm', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-object-ownership', 'if-match', 'if-none-match',
 ].map((h) => [h, `s3:${h}`] as const);
 
-/** ISO 8601 without milliseconds, as AWS writes aws:CurrentTime. */
-function isoSeconds(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
+/** aws:CurrentTime (ISO 8601 without milliseconds, as AWS writes it) and aws:EpochTime, formatted once per second. */
+let clockSecond = Number.NaN;
+let clockIso = '';
+let clockEpoch = '';
+function clockKeys(d: Date): void {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === clockSecond) return;
+  clockIso = `${d.toISOString().slice(0, 19)}Z`;
+  clockEpoch = String(second);
+  clockSecond = second;
 }
 
 function set(m: Map<string, ContextValue>, k: string, v: ContextValue | undefined): void {
@@ -146,8 +153,9 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
   const now = req.receivedAt;
   set(m, 'aws:securetransport', req.tls ? 'true' : 'false');
   if (req.clientIp) set(m, 'aws:sourceip', req.clientIp);
-  set(m, 'aws:currenttime', isoSeconds(now));
-  set(m, 'aws:epochtime', String(Math.floor(now.getTime() / 1000)));
+  clockKeys(now);
+  set(m, 'aws:currenttime', clockIso);
+  set(m, 'aws:epochtime', clockEpoch);
   set(m, 'aws:requestedregion', input.region);
   set(m, 'aws:viaawsservice', 'false');
   set(m, 'aws:useragent', header(req, 'user-agent'));
