@@ -15,7 +15,7 @@ import { discardBlobs, readObject, storeData } from './object-io.js';
 import { commitVersion, singlePartVersion, wrapPrecondition } from './objects.js';
 import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, sseDepsOf, sseHeaders } from './sse.js';
 import { parseTaggingHeader } from './tags.js';
-import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
+import { nextVersionId, parseVersionIdParam, versionIdHeader, writtenVersionIdHeader } from './versions.js';
 import { writeAcl } from './acl.js';
 
 /** A resolved copy source: the version to read and the bucket it lives in. */
@@ -148,7 +148,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
     });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
-    const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...versionIdHeader(dest, v), ...sseHeaders(enc.sse) };
+    const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...writtenVersionIdHeader(v), ...sseHeaders(enc.sse) };
     return xmlResult('CopyObjectResult', {
       ETag: etag,
       LastModified: v.lastModified,

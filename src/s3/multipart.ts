@@ -39,7 +39,7 @@ import type { ObjectSse } from '../storage/ports.js';
 
 const AES256: ObjectSse = { algorithm: 'AES256' };
 import { parseTaggingHeader } from './tags.js';
-import { nextVersionId, versionIdHeader } from './versions.js';
+import { nextVersionId, writtenVersionIdHeader } from './versions.js';
 
 const MAX_PART_NUMBER = 10000;
 /** A Complete body lists at most 10,000 parts of a few hundred bytes each. */
@@ -409,7 +409,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     Key: op.key,
     ETag: etag,
     ...(checksum ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type } : {}),
-  }, 200, { ...versionIdHeader(b, v), ...sseHeaders(sse) });
+  }, 200, { ...writtenVersionIdHeader(v), ...sseHeaders(sse) });
 };
 
 /** AbortMultipartUpload: drops the upload and frees its part blobs; 204. */

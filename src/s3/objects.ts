@@ -12,7 +12,7 @@ import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
 import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, type WriteEncryption } from './sse.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
-import { nextVersionId, parseVersionIdParam, versionIdHeader } from './versions.js';
+import { nextVersionId, parseVersionIdParam, versionIdHeader, writtenVersionIdHeader } from './versions.js';
 import { intParam } from './common.js';
 import { writeAcl, type WriteAcl } from './acl.js';
 
@@ -90,7 +90,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
     });
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, pre, stored.inline);
-    const headers: S3Result['headers'] = { ETag: etag, ...sseHeaders(enc.sse), ...versionIdHeader(b, v) };
+    const headers: S3Result['headers'] = { ETag: etag, ...sseHeaders(enc.sse), ...writtenVersionIdHeader(v) };
     if (cr.algorithm && checksumValue) {
       headers[checksumHeader(cr.algorithm)] = checksumValue;
       headers['x-amz-checksum-type'] = 'FULL_OBJECT';

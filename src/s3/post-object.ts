@@ -18,7 +18,7 @@ import { commitVersion, singlePartVersion } from './objects.js';
 import { discardBlobs, storeData } from './object-io.js';
 import { bucketEncryptionOf, sseHeaders } from './sse.js';
 import { parseTaggingXml } from './tags.js';
-import { nextVersionId, versionIdHeader } from './versions.js';
+import { nextVersionId, writtenVersionIdHeader } from './versions.js';
 import { validateKey } from './names.js';
 import { writeAcl } from './acl.js';
 
@@ -161,7 +161,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     const etag = v.etag;
     await commitVersion(svc, v, replaceNullVersion, undefined, stored.inline);
     const location = `${req.tls ? 'https' : 'http'}://${header(req, 'host') ?? ''}/${encodeURIComponent(op.bucket)}/${encodeURIComponent(key)}`;
-    const headers: S3Result['headers'] = { ETag: etag, Location: location, ...sseHeaders(v.sse), ...versionIdHeader(b, v) };
+    const headers: S3Result['headers'] = { ETag: etag, Location: location, ...sseHeaders(v.sse), ...writtenVersionIdHeader(v) };
     const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
     if (redirect) {
       try {

@@ -24,3 +24,12 @@ export function versionIdHeader(bucket: BucketRecord, v: Pick<ObjectVersion, 've
   if (bucket.versioning === 'Unversioned' && v.versionId === 'null') return {};
   return { 'x-amz-version-id': v.versionId };
 }
+
+/**
+ * x-amz-version-id on the answer to a write (PutObject, POST, CompleteMultipartUpload, the
+ * copy's destination): only a real version id. A write that made the null version — in an
+ * unversioned or a versioning-suspended bucket — answers without the header, as S3 does.
+ */
+export function writtenVersionIdHeader(v: Pick<ObjectVersion, 'versionId'>): Record<string, string> {
+  return v.versionId === 'null' ? {} : { 'x-amz-version-id': v.versionId };
+}

@@ -49,7 +49,11 @@ describe('versioning, listing and multipart through the SDK', () => {
     assert.equal(back.VersionId, v2.VersionId);
     // Suspended: new writes replace the null version.
     await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
-    await c.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'suspended' }));
+    const put = await c.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'suspended' }));
+    // The null version a suspended bucket writes is not announced (S3 sends no x-amz-version-id)…
+    assert.equal(put.VersionId, undefined);
+    // …but reading it names it.
+    assert.equal((await c.send(new HeadObjectCommand({ Bucket: b, Key: 'doc' }))).VersionId, 'null');
     const after = await c.send(new ListObjectVersionsCommand({ Bucket: b }));
     assert.equal(after.Versions?.filter((v) => v.VersionId === 'null').length, 1);
     const bad = await c.send(new GetObjectCommand({ Bucket: b, Key: 'doc', VersionId: 'not-a-version' })).catch((e: S3ServiceException) => e);
