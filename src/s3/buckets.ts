@@ -38,7 +38,8 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
     const cfg = parseXml(raw, 'CreateBucketConfiguration', []);
     const lc = textOf(cfg, 'LocationConstraint');
     if (lc !== undefined && lc !== '') {
-      if (lc !== svc.config.region) {
+      // us-east-1 is named by leaving the constraint out: S3 refuses it spelled out.
+      if (lc !== svc.config.region || lc === 'us-east-1') {
         throw svc.config.region === 'us-east-1'
           ? s3error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: lc })
           : s3error('IllegalLocationConstraintException', `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`);

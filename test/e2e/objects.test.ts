@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
+  CopyObjectCommand, CreateBucketCommand, GetBucketLocationCommand, type BucketLocationConstraint, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException,
   GetObjectTaggingCommand, PutObjectTaggingCommand, GetObjectAttributesCommand,
 } from '@aws-sdk/client-s3';
@@ -43,6 +43,28 @@ describe('objects through @aws-sdk/client-s3', () => {
     await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
     await c.send(new DeleteBucketCommand({ Bucket: b }));
     await expectError(c.send(new HeadBucketCommand({ Bucket: b })), 'NotFound', 404);
+  });
+
+  it('takes a bucket\'s region from the endpoint: LocationConstraint rules as on S3', async () => {
+    const c = s3(k);
+    // us-east-1 is named by leaving the constraint out; spelled out, or another region, is refused here.
+    for (const lc of ['us-east-1', 'eu-west-1']) {
+      await expectError(c.send(new CreateBucketCommand({ Bucket: bucketName(), CreateBucketConfiguration: { LocationConstraint: lc as BucketLocationConstraint } })), 'InvalidLocationConstraint', 400);
+    }
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    assert.equal((await c.send(new GetBucketLocationCommand({ Bucket: b }))).LocationConstraint, undefined);
+    // A server in another region: buckets there name it, anything else is illegal for that endpoint.
+    const eu = await startKura({ args: ['--region', 'eu-west-1'] });
+    try {
+      const ce = s3(eu, eu.root, { region: 'eu-west-1' });
+      const e = bucketName();
+      await ce.send(new CreateBucketCommand({ Bucket: e, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+      assert.equal((await ce.send(new GetBucketLocationCommand({ Bucket: e }))).LocationConstraint, 'eu-west-1');
+      await expectError(ce.send(new CreateBucketCommand({ Bucket: bucketName(), CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } })), 'IllegalLocationConstraintException', 400);
+    } finally {
+      await eu.stop();
+    }
   });
 
   it('round-trips data, metadata and system headers, with the MD5 ETag and SSE-S3', async () => {
