@@ -32,7 +32,10 @@ async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof o
   const { meta, keyring } = opened;
   const accounts = await meta.listAccounts();
   const given = config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey! } : undefined;
-  if (accounts.length === 0) {
+  const root = accounts.find((a) => a.name === 'root');
+  // Accounts made with `kura account create` before the first start are not the root: the
+  // root account is created then, and the configured key pair never lands on another account.
+  if (root === undefined) {
     const { account, key } = await createAccount(meta, keyring, { name: 'root', key: given });
     const file = join(config.dataDir, 'root-credentials.json');
     if (!given) {
@@ -41,7 +44,6 @@ async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof o
     log.info('created root account', { accountId: account.id, accessKeyId: key.accessKeyId, secretIn: given ? 'environment' : file });
     return key.accessKeyId;
   }
-  const root = accounts.find((a) => a.name === 'root') ?? accounts[0]!;
   if (given) {
     const existing = await meta.getAccessKey(given.accessKeyId);
     if (!existing) {

@@ -122,9 +122,9 @@ export async function corsHeadersFor(svc: Services, bucket: string, req: S3Reque
 async function preflight(svc: Services, bucket: string, req: S3Request): Promise<S3Result> {
   const origin = header(req, 'origin');
   const method = header(req, 'access-control-request-method');
-  if (origin === undefined || method === undefined) {
-    throw s3error('CORSForbidden', 'Insufficient information. Origin request header needed.');
-  }
+  // A preflight that does not say what it asks for is malformed (400), not refused (403).
+  if (origin === undefined) throw s3error('BadRequest', 'Insufficient information. Origin request header needed.');
+  if (method === undefined) throw s3error('BadRequest', 'Invalid Access-Control-Request-Method: null');
   const rules = await loadRules(svc, bucket);
   if (!rules) throw s3error('CORSForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
   const requested = (header(req, 'access-control-request-headers') ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -46,6 +46,28 @@ describe('kura admin CLI and server start-up', () => {
     }
   });
 
+  it('an account made before the first start stays its own: the root account and its key are created apart from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kura-e2e-pre-'));
+    const made = kuraCli(['account', 'create', '--name', 'early', '--access-key-id', 'AKIAEARLY00000000001', '--secret-access-key', 'early-secret-early-secret-000000', '--json', '--data-dir', dir]);
+    assert.equal(made.status, 0, made.stderr);
+    const early = JSON.parse(made.stdout) as { accountId: string };
+    const k = await startKura({ dataDir: dir });
+    try {
+      const list = JSON.parse(kuraCli(['account', 'list', '--json', '--data-dir', dir]).stdout) as { id: string; name: string }[];
+      const root = list.find((a) => a.name === 'root');
+      assert.ok(root, 'the root account was created at first start');
+      assert.notEqual(root.id, early.accountId);
+      // Each key acts as its own account: the early account does not see root's bucket.
+      const b = bucketName();
+      await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+      const earlyClient = s3(k, { accessKeyId: 'AKIAEARLY00000000001', secretAccessKey: 'early-secret-early-secret-000000' });
+      const theirs = await earlyClient.send(new ListBucketsCommand({}));
+      assert.equal(theirs.Buckets?.some((x) => x.Name === b) ?? false, false);
+    } finally {
+      await k.stop();
+    }
+  });
+
   it('rejects invalid flags with exit code 2 and a clear message', () => {
     const r = kuraCli(['server', '--port', 'abc']);
     assert.equal(r.status, 2);
