@@ -134,16 +134,26 @@ function listen(server: http.Server | https.Server, host: string, port: number):
   });
 }
 
+/**
+ * An Expect header other than 100-continue (an empty one, `Expect: 200`) is ignored, as S3
+ * ignores it; Node would answer 417 on its own. 100-continue keeps Node's handling.
+ */
+function ignoreOddExpectations(server: http.Server | https.Server, listener: http.RequestListener): void {
+  server.on('checkExpectation', listener);
+}
+
 /** Starts the HTTP listener and, when configured, the HTTPS one. */
 export async function startServers(handler: RequestHandler, clock: Clock, log: Logger, opts: ListenOptions): Promise<RunningServer> {
   const listener = createListener(handler, clock, log);
   const servers: (http.Server | https.Server)[] = [];
   const plain = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+  ignoreOddExpectations(plain, listener);
   servers.push(plain);
   const httpPort = await listen(plain, opts.host, opts.port);
   let httpsPort: number | null = null;
   if (opts.tls && opts.httpsPort >= 0) {
     const secure = https.createServer({ cert: opts.tls.cert, key: opts.tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+    ignoreOddExpectations(secure, listener);
     servers.push(secure);
     httpsPort = await listen(secure, opts.host, opts.httpsPort);
   }

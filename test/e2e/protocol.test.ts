@@ -219,6 +219,22 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.equal(pre.headers['access-control-max-age'], '600');
     const denied = await raw(`${k.endpoint}/${b}/any`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
     assert.equal(denied.status, 403);
+    // A preflight that does not say what it asks is malformed: 400, not a refusal.
+    const noOrigin = await raw(`${k.endpoint}/${b}/any`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'PUT' } });
+    assert.equal(noOrigin.status, 400);
+    assert.match(noOrigin.body, /<Code>BadRequest<\/Code>.*Origin request header needed/s);
+    const noMethod = await raw(`${k.endpoint}/${b}/any`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } });
+    assert.equal(noMethod.status, 400);
+    assert.match(noMethod.body, /Access-Control-Request-Method/);
+  });
+
+  it('ignores an Expect header other than 100-continue, as S3 does', async () => {
+    for (const expect of ['200', '', 'foo']) {
+      const r = await raw(`${k.endpoint}/${b}/missing-${expect || 'empty'}`, { method: 'GET', headers: { expect } });
+      // Answered by S3's logic (anonymous read of a private bucket), not Node's 417.
+      assert.equal(r.status, 403, `Expect: ${JSON.stringify(expect)}`);
+      assert.match(r.body, /<Code>AccessDenied<\/Code>/);
+    }
   });
 
   it('returns S3 XML errors with request ids for malformed input', async () => {
