@@ -51,6 +51,7 @@ const CATALOGUE = {
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, 'Your key is too long'],
   MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
+  MaxPostPreDataLengthExceededError: [400, 'Your POST request fields preceeding the upload file was too large.'],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema'],
   MalformedPolicy: [400, 'Policies must be valid JSON and the first byte must be \'{\''],

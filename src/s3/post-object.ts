@@ -38,28 +38,49 @@ interface FileArrival {
   contentType: string;
 }
 
+/** Largest form field (busboy's fieldSize; the same bound for fields sent as file parts). */
+const FIELD_MAX = 64 * 1024;
+
 /** Parses the form up to the file, handing over the file stream still unread. */
 function readForm(body: NodeJS.ReadableStream, contentType: string): Promise<FileArrival> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 64 * 1024, fields: 100, files: 1, fieldNameSize: 256 } });
+      bb = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: FIELD_MAX, fields: 100, files: 100, fieldNameSize: 256 } });
     } catch {
       reject(s3error('MalformedPOSTRequest'));
       return;
     }
     const fields = new Map<string, string>();
+    const fileFields: Promise<void>[] = [];
     let done = false;
     bb.on('field', (name, value) => {
       if (!done) fields.set(name.toLowerCase(), value);
     });
     bb.on('file', (name, stream, info) => {
-      if (done || name.toLowerCase() !== 'file') {
-        stream.resume();
+      if (done) {
+        stream.resume(); // fields after the file are ignored, as S3 ignores them
+        return;
+      }
+      if (name.toLowerCase() !== 'file') {
+        // A field sent as a file part (HTML forms may, and so do clients such as python
+        // requests' files=): only the part named "file" is the upload; this one is a field.
+        const parts: Buffer[] = [];
+        let size = 0;
+        stream.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= FIELD_MAX) parts.push(c);
+        });
+        // Its end may be reported after the next part begins: the file waits for it.
+        fileFields.push(new Promise<void>((resolveField) => stream.on('end', () => {
+          if (size > FIELD_MAX) reject(s3error('MaxPostPreDataLengthExceededError'));
+          else fields.set(name.toLowerCase(), Buffer.concat(parts).toString('utf8'));
+          resolveField();
+        })));
         return;
       }
       done = true;
-      resolve({ fields, filename: info.filename ?? '', stream, contentType: info.mimeType });
+      void Promise.all(fileFields).then(() => resolve({ fields, filename: info.filename ?? '', stream, contentType: info.mimeType }));
     });
     bb.on('error', () => reject(s3error('MalformedPOSTRequest')));
     bb.on('close', () => {

@@ -188,11 +188,13 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     })).toString('base64');
     const key = hmac(hmac(hmac(hmac(`AWS4${k.root.secretAccessKey}`, day), 'us-east-1'), 's3'), 'aws4_request');
     const signature = hmac(key, policy).toString('hex');
-    const form = (objectKey: string, content: string): { body: Buffer; type: string } => {
+    const form = (objectKey: string, content: string, fieldsAsFileParts = false): { body: Buffer; type: string } => {
       const boundary = '----kura' + randomBytes(8).toString('hex');
       const fields: [string, string][] = [['key', objectKey], ['x-amz-algorithm', 'AWS4-HMAC-SHA256'], ['x-amz-credential', credential], ['x-amz-date', amzDate], ['success_action_status', '201'], ['policy', policy], ['x-amz-signature', signature]];
       let s = '';
-      for (const [n, v] of fields) s += `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`;
+      // Some clients (python requests' files=) send every field as a part with a filename.
+      const named = (n: string): string => fieldsAsFileParts ? `name="${n}"; filename="${n}"` : `name="${n}"`;
+      for (const [n, v] of fields) s += `--${boundary}\r\nContent-Disposition: form-data; ${named(n)}\r\n\r\n${v}\r\n`;
       s += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n${content}\r\n--${boundary}--\r\n`;
       return { body: Buffer.from(s), type: `multipart/form-data; boundary=${boundary}` };
     };
@@ -202,6 +204,11 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.match(r.body, /<Key>uploads\/a.txt<\/Key>/);
     const got = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'uploads/a.txt' }));
     assert.equal(await got.Body!.transformToString(), 'posted content');
+    const asFiles = form('uploads/as-file-parts', 'fields sent as file parts', true);
+    const rf = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: asFiles.body, headers: { 'content-type': asFiles.type } });
+    assert.equal(rf.status, 201, rf.body);
+    const gotF = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'uploads/as-file-parts' }));
+    assert.equal(await gotF.Body!.transformToString(), 'fields sent as file parts');
     const badKey = form('elsewhere/x', 'nope');
     const r2 = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: badKey.body, headers: { 'content-type': badKey.type } });
     assert.equal(r2.status, 403);
