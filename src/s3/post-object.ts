@@ -31,6 +31,9 @@ const META_FIELDS: Record<string, 'contentType' | 'contentEncoding' | 'contentDi
   'content-language': 'contentLanguage',
 };
 
+/** Form fields for features POST uploads do not implement yet (SSE-C, SSE-KMS options, additional checksums). */
+const UNSUPPORTED_POST_FIELD = /^x-amz-(server-side-encryption-(customer-|aws-kms-|context|bucket-key)|checksum-|sdk-checksum-algorithm)/;
+
 interface FileArrival {
   fields: Map<string, string>;
   filename: string;
@@ -151,6 +154,11 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
   const owner = await writeAcl(svc, req, principal, b, { canned: acl });
   const sse = fields.get('x-amz-server-side-encryption');
   if (sse !== undefined && sse !== 'AES256') throw s3error('NotImplemented', 'Only SSE-S3 (AES256) is implemented for POST uploads');
+  // Fields asking for what POST does not do yet are refused, never dropped: an SSE-C key
+  // ignored would store the object weaker than asked, a checksum ignored would go unchecked.
+  for (const name of fields.keys()) {
+    if (UNSUPPORTED_POST_FIELD.test(name)) throw s3error('NotImplemented', `The POST form field ${name} is not implemented; the object was not stored.`);
+  }
   // Never silently weaker than the bucket's default: POST into an SSE-KMS bucket is refused, not stored as SSE-S3.
   if (sse === undefined && bucketEncryptionOf((await svc.authorizer.access.get(b.name)).encryption).algorithm !== 'AES256') {
     throw s3error('NotImplemented', 'POST uploads into a bucket whose default encryption is SSE-KMS are not implemented; the object was not stored.');

@@ -182,15 +182,16 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const credential = `${k.root.accessKeyId}/${day}/us-east-1/s3/aws4_request`;
-    const policy = Buffer.from(JSON.stringify({
+    const policyFor = (extra: [string, string][]): string => Buffer.from(JSON.stringify({
       expiration: new Date(Date.now() + 600_000).toISOString(),
-      conditions: [{ bucket: b }, ['starts-with', '$key', 'uploads/'], ['content-length-range', 1, 100], { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }, { success_action_status: '201' }],
+      conditions: [{ bucket: b }, ['starts-with', '$key', 'uploads/'], ['content-length-range', 1, 100], { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }, { success_action_status: '201' }, ...extra.map(([n, v]) => ({ [n]: v }))],
     })).toString('base64');
     const key = hmac(hmac(hmac(hmac(`AWS4${k.root.secretAccessKey}`, day), 'us-east-1'), 's3'), 'aws4_request');
-    const signature = hmac(key, policy).toString('hex');
-    const form = (objectKey: string, content: string, fieldsAsFileParts = false): { body: Buffer; type: string } => {
+    const form = (objectKey: string, content: string, fieldsAsFileParts = false, extra: [string, string][] = []): { body: Buffer; type: string } => {
+      const policy = policyFor(extra);
+      const signature = hmac(key, policy).toString('hex');
       const boundary = '----kura' + randomBytes(8).toString('hex');
-      const fields: [string, string][] = [['key', objectKey], ['x-amz-algorithm', 'AWS4-HMAC-SHA256'], ['x-amz-credential', credential], ['x-amz-date', amzDate], ['success_action_status', '201'], ['policy', policy], ['x-amz-signature', signature]];
+      const fields: [string, string][] = [['key', objectKey], ['x-amz-algorithm', 'AWS4-HMAC-SHA256'], ['x-amz-credential', credential], ['x-amz-date', amzDate], ['success_action_status', '201'], ['policy', policy], ['x-amz-signature', signature], ...extra];
       let s = '';
       // Some clients (python requests' files=) send every field as a part with a filename.
       const named = (n: string): string => fieldsAsFileParts ? `name="${n}"; filename="${n}"` : `name="${n}"`;
@@ -209,6 +210,11 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.equal(rf.status, 201, rf.body);
     const gotF = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'uploads/as-file-parts' }));
     assert.equal(await gotF.Body!.transformToString(), 'fields sent as file parts');
+    // A field for a feature POST does not do (here SSE-C) is refused, never dropped.
+    const sseC = form('uploads/sse-c', 'secret', false, [['x-amz-server-side-encryption-customer-algorithm', 'AES256']]);
+    const rc = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: sseC.body, headers: { 'content-type': sseC.type } });
+    assert.equal(rc.status, 501, rc.body);
+    assert.equal((await s3(k).send(new HeadObjectCommand({ Bucket: b, Key: 'uploads/sse-c' })).catch((e: Error) => e) as Error).name, 'NotFound');
     const badKey = form('elsewhere/x', 'nope');
     const r2 = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: badKey.body, headers: { 'content-type': badKey.type } });
     assert.equal(r2.status, 403);
