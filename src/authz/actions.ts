@@ -21,6 +21,8 @@ export interface Check {
    * authority for these is the account that will own the new resource.
    */
   creates?: 'bucket' | 'object';
+  /** Needed only when the request's copy source has tags (the tags a COPY directive copies). */
+  ifCopySourceTagged?: true;
 }
 
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
@@ -97,7 +99,12 @@ const copyLike = (dest: CheckFn, copyTags: boolean): CheckFn => (op, req) => {
   ];
   const directive = (header(req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   if (copyTags && directive === 'COPY') {
-    checks.push({ action: src.versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', resource: srcArn, bucket: src.bucket });
+    // Reading the source's tags and writing them on the copy: only when there are tags to copy.
+    const destination = checks[1]!;
+    checks.push(
+      { action: src.versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', resource: srcArn, bucket: src.bucket, ifCopySourceTagged: true },
+      { action: 's3:PutObjectTagging', resource: destination.resource, bucket: destination.bucket, creates: 'object', ifCopySourceTagged: true },
+    );
   }
   return checks;
 };

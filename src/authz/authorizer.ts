@@ -50,7 +50,8 @@ export class Authorizer {
   }
 
   /** Decides the checks. A bucket named by a check that does not exist → NoSuchBucket (except CreateBucket's). */
-  async authorize(input: AuthorizeInput): Promise<Decision> {
+  async authorize(request: AuthorizeInput): Promise<Decision> {
+    const input = await this.withoutUntaggedCopyChecks(request);
     const owners = new Map<string, string>();
     const policies = new Map<string, CompiledPolicy>();
     const tagPolicies = new Set<string>();
@@ -190,6 +191,17 @@ export class Authorizer {
       if (acl) acls.set(c, { acl, target: 'object' });
     }
     return { authorities, acls };
+  }
+
+  /** Drops the tag checks of a copy whose source has no tags to copy (see Check.ifCopySourceTagged). */
+  private async withoutUntaggedCopyChecks(input: AuthorizeInput): Promise<AuthorizeInput> {
+    if (!input.checks.some((c) => c.ifCopySourceTagged)) return input;
+    const src = parseCopySource(header(input.req, 'x-amz-copy-source'));
+    const mk = versionMemoKey(src.bucket, src.key, src.versionId);
+    const v = input.versions?.has(mk) ? input.versions.get(mk) : await this.meta.getObjectVersion(src.bucket, src.key, src.versionId);
+    input.versions?.set(mk, v);
+    if (v !== undefined && !v.isDeleteMarker && Object.keys(v.tags).length > 0) return input;
+    return { ...input, checks: input.checks.filter((c) => !c.ifCopySourceTagged) };
   }
 
   /** Tags of the object a check names. */

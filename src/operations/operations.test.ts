@@ -40,7 +40,7 @@ const CASES: [string, string, Record<string, string>, string, string[]][] = [
   ['GET', '/b/k?versionId=v', {}, 'GetObject', ['s3:GetObjectVersion arn:aws:s3:::b/k']],
   ['HEAD', '/b/k', {}, 'HeadObject', ['s3:GetObject arn:aws:s3:::b/k']],
   ['DELETE', '/b/k?versionId=v', {}, 'DeleteObject', ['s3:DeleteObjectVersion arn:aws:s3:::b/k']],
-  ['PUT', '/b/k', { 'x-amz-copy-source': '/src/x%20y?versionId=1' }, 'CopyObject', ['s3:GetObjectVersion arn:aws:s3:::src/x y', 's3:PutObject arn:aws:s3:::b/k', 's3:GetObjectVersionTagging arn:aws:s3:::src/x y']],
+  ['PUT', '/b/k', { 'x-amz-copy-source': '/src/x%20y?versionId=1' }, 'CopyObject', ['s3:GetObjectVersion arn:aws:s3:::src/x y', 's3:PutObject arn:aws:s3:::b/k', 's3:GetObjectVersionTagging arn:aws:s3:::src/x y', 's3:PutObjectTagging arn:aws:s3:::b/k']],
   ['PUT', '/b/k', { 'x-amz-copy-source': 'src/x', 'x-amz-tagging-directive': 'REPLACE' }, 'CopyObject', ['s3:GetObject arn:aws:s3:::src/x', 's3:PutObject arn:aws:s3:::b/k']],
   ['POST', '/b/k?uploads', {}, 'CreateMultipartUpload', ['s3:PutObject arn:aws:s3:::b/k']],
   ['PUT', '/b/k?partNumber=1&uploadId=u', {}, 'UploadPart', ['s3:PutObject arn:aws:s3:::b/k']],

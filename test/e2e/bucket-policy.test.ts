@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
+  CopyObjectCommand, GetObjectTaggingCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
   ListObjectsV2Command, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -83,6 +83,25 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.equal(await code(them.send(new HeadObjectCommand({ Bucket: b, Key: 'shared/missing' }))), 'NotFound');
     const got = await root.send(new GetBucketPolicyCommand({ Bucket: b }));
     assert.match(got.Policy!, /"s3:ListBucket"/, 'returned as stored');
+  });
+
+  it('copies with s3:GetObject on the source alone; tags copied along need GetObjectTagging and PutObjectTagging', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'src/plain', Body: 'p' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'src/tagged', Body: 't', Tagging: 'team=blue' }));
+    await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${b}/*` }]);
+    const copy = (from: string, to: string, directive?: 'COPY' | 'REPLACE') => code(them.send(new CopyObjectCommand({ Bucket: b, Key: to, CopySource: `${b}/${from}`, ...(directive ? { TaggingDirective: directive } : {}) })));
+    assert.equal(await copy('src/plain', 'dst/plain'), 'OK');
+    // Tags to copy: reading them (and writing them) must be allowed too.
+    assert.equal(await copy('src/tagged', 'dst/tagged'), 'AccessDenied');
+    assert.equal(await copy('src/tagged', 'dst/tagged-replaced', 'REPLACE'), 'OK');
+    await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: ['s3:GetObject', 's3:PutObject', 's3:GetObjectTagging'], Resource: `arn:aws:s3:::${b}/*` }]);
+    assert.equal(await copy('src/tagged', 'dst/tagged'), 'AccessDenied');
+    await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: ['s3:GetObject', 's3:PutObject', 's3:GetObjectTagging', 's3:PutObjectTagging'], Resource: `arn:aws:s3:::${b}/*` }]);
+    assert.equal(await copy('src/tagged', 'dst/tagged'), 'OK');
+    const tags = await root.send(new GetObjectTaggingCommand({ Bucket: b, Key: 'dst/tagged' }));
+    assert.deepEqual(tags.TagSet, [{ Key: 'team', Value: 'blue' }]);
   });
 
   it('lets anonymous callers in only through Principal "*", and reports the policy as public', async () => {
