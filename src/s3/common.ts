@@ -95,7 +95,15 @@ export function metaHeaders(meta: ObjectMeta): Record<string, string> {
 
 /** Parses an integer query parameter within bounds; bad → InvalidArgument. */
 export function intParam(req: S3Request, name: string, dflt: number, min: number, max: number): number {
-  const v = req.query.get(name);
+  return boundedInt(req.query.get(name), name, dflt, min, max);
+}
+
+/** The same rules for a parameter sent as a header (GetObjectAttributes' x-amz-max-parts, …). */
+export function intHeader(req: S3Request, name: string, dflt: number, min: number, max: number): number {
+  return boundedInt(header(req, name), name, dflt, min, max);
+}
+
+function boundedInt(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
   if (v === undefined || v === '') return dflt;
   if (!/^-?\d+$/.test(v)) throw s3error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: v });
   const n = Number(v);

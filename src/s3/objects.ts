@@ -13,7 +13,7 @@ import { discardBlobs, readInlineObject, readObject, storeData, type StoredData 
 import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, type WriteEncryption } from './sse.js';
 import { parseTaggingHeader, tagCount } from './tags.js';
 import { nextVersionId, parseVersionIdParam, versionIdHeader, writtenVersionIdHeader } from './versions.js';
-import { intParam } from './common.js';
+import { intHeader, intParam } from './common.js';
 import { writeAcl, type WriteAcl } from './acl.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -178,7 +178,9 @@ function planRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: ObjectV
         const start = offset;
         const end = offset + p.size - 1;
         if (multipart) headers['x-amz-mp-parts-count'] = String(parts.length);
-        if (!multipart) return { status: 200, headers: { ...headers, 'Content-Length': String(v.size), ...checksumHeaders(ctx, v, true) }, start: 0, end: v.size - 1 };
+        // An object not made by multipart is its own part 1: the whole object, as a 206.
+        if (!multipart && v.size === 0) return { status: 200, headers: { ...headers, 'Content-Length': '0', ...checksumHeaders(ctx, v, true) }, start: 0, end: -1 };
+        if (!multipart) return { status: 206, headers: { ...headers, 'Content-Length': String(v.size), 'Content-Range': `bytes 0-${v.size - 1}/${v.size}`, ...checksumHeaders(ctx, v, true) }, start: 0, end: v.size - 1 };
         return { status: 206, headers: { ...headers, 'Content-Length': String(p.size), 'Content-Range': `bytes ${start}-${end}/${v.size}` }, start, end };
       }
       offset += p.size;
@@ -288,8 +290,9 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx, s
     body.Checksum = { [`Checksum${v.checksum.algorithm}`]: v.checksum.value, ChecksumType: v.checksum.type };
   }
   if (wanted.includes('ObjectParts') && v.uploadId !== null) {
-    const maxParts = intParam(req, 'max-parts', 1000, 0, 1000);
-    const marker = intParam(req, 'part-number-marker', 0, 0, 10000);
+    // Sent as headers (the API's MaxParts / PartNumberMarker), not query parameters.
+    const maxParts = intHeader(req, 'x-amz-max-parts', 1000, 0, 1000);
+    const marker = intHeader(req, 'x-amz-part-number-marker', 0, 0, 10000);
     const after = v.pieces.filter((p) => (p.partNumber ?? 0) > marker);
     const page = after.slice(0, maxParts);
     const alg = v.checksum?.algorithm as ChecksumAlgorithm | undefined;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand, CreateBucketCommand, GetBucketLocationCommand, type BucketLocationConstraint, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException,
-  GetObjectTaggingCommand, PutObjectTaggingCommand, GetObjectAttributesCommand,
+  GetObjectTaggingCommand, PutObjectTaggingCommand, GetObjectAttributesCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
 import { bucketName, s3, startKura, type RunningKura } from './harness.js';
 
@@ -146,6 +146,35 @@ describe('objects through @aws-sdk/client-s3', () => {
     const attrs = await c.send(new GetObjectAttributesCommand({ Bucket: b, Key: 't', ObjectAttributes: ['ETag', 'ObjectSize', 'StorageClass'] }));
     assert.equal(attrs.ObjectSize, 6);
     assert.equal(attrs.StorageClass, 'STANDARD');
+    // An object not made by multipart is its own part 1: the whole object as a 206.
+    const part1 = await c.send(new GetObjectCommand({ Bucket: b, Key: 't', PartNumber: 1 }));
+    assert.equal(part1.$metadata.httpStatusCode, 206);
+    assert.equal(part1.ContentRange, 'bytes 0-5/6');
+    assert.equal(await part1.Body!.transformToString(), 'tagged');
+    await expectError(c.send(new GetObjectCommand({ Bucket: b, Key: 't', PartNumber: 2 })), 'InvalidPartNumber', 416);
+  });
+
+  it('pages a multipart object\'s parts in GetObjectAttributes (x-amz-max-parts, x-amz-part-number-marker)', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
+    const five = Buffer.alloc(5 * 1024 * 1024, 1);
+    const parts = [];
+    for (let n = 1; n <= 3; n++) {
+      const r = await c.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId, PartNumber: n, Body: n === 3 ? Buffer.from('end') : five }));
+      parts.push({ PartNumber: n, ETag: r.ETag });
+    }
+    await c.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId, MultipartUpload: { Parts: parts } }));
+    const first = await c.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'mp', ObjectAttributes: ['ObjectParts'], MaxParts: 1 }));
+    assert.equal(first.ObjectParts?.TotalPartsCount, 3);
+    assert.equal(first.ObjectParts?.MaxParts, 1);
+    assert.equal(first.ObjectParts?.IsTruncated, true);
+    assert.deepEqual(first.ObjectParts?.Parts?.map((p) => p.PartNumber), [1]);
+    assert.equal(first.ObjectParts?.NextPartNumberMarker, '1');
+    const rest = await c.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'mp', ObjectAttributes: ['ObjectParts'], PartNumberMarker: '1' }));
+    assert.deepEqual(rest.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]), [[2, five.length], [3, 3]]);
+    assert.equal(rest.ObjectParts?.IsTruncated, false);
   });
 
   it('rejects a wrong secret with SignatureDoesNotMatch and an unknown key with InvalidAccessKeyId', async () => {
