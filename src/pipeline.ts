@@ -22,6 +22,7 @@ import { corsHeadersFor } from './s3/cors.js';
 import { validateBucketName, validateKey } from './s3/names.js';
 import type { Principal } from './auth/principal.js';
 import type { BucketRecord, ObjectVersion } from './storage/ports.js';
+import type { Decision } from './authz/decision.js';
 
 const POLICY_OPS: ReadonlySet<string> = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy']);
 const TAGGING_OPS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
@@ -90,7 +91,10 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     expectedOwners(req, op, bucket);
     const checks = requiredChecks(op, req);
     const versions = new Map<string, ObjectVersion | undefined>();
-    const decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op), versions });
+    let decision = await deps.authorizer.authorize({ req, principal, auth, checks, known: [bucket], requestObjectTags: requestTags(req, op), versions });
+    if (decision.effect === 'ImplicitDeny' && bucket && await initiatorMayManage(meta, req, principal, op, decision)) {
+      decision = { ...decision, effect: 'Allow', trace: [...decision.trace, { layer: 'ownership', check: `${op.kind} ${req.query.get('uploadId') ?? ''}`, effect: 'Allow', reason: 'the caller\'s account started this multipart upload' }] };
+    }
     if (decision.effect !== 'Allow') {
       log.debug('access denied', { requestId: req.requestId, operation: op.kind, trace: decision.trace });
       if (decision.effect === 'ImplicitDeny' && bucket && (op.kind === 'GetObject' || op.kind === 'HeadObject')) {
@@ -158,6 +162,22 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
     });
     return result;
   };
+}
+
+/**
+ * S3 lets the initiator of a multipart upload list its parts and abort it without a policy
+ * (S3 UG, "Multipart upload API and permissions"). Kura records the initiator's account, so
+ * the allowance goes to that account's root; an IAM user who started an upload needs the
+ * permissions like anyone else (stricter than S3, never looser). Only an implicit denial
+ * is lifted, and none that came from an SCP: an explicit deny still wins.
+ */
+async function initiatorMayManage(meta: Services['meta'], req: S3Request, principal: Principal, op: Operation, decision: Decision): Promise<boolean> {
+  if (op.kind !== 'AbortMultipartUpload' && op.kind !== 'ListParts') return false;
+  if (principal.kind !== 'account-root') return false;
+  if (decision.trace.some((t) => t.layer === 'scp' && t.effect !== 'Allow')) return false;
+  const uploadId = req.query.get('uploadId');
+  const upload = uploadId === undefined ? undefined : await meta.getUpload(uploadId);
+  return upload !== undefined && upload.bucket === op.bucket && upload.key === op.key && upload.initiatorAccountId === principal.accountId;
 }
 
 /**

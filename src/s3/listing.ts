@@ -506,14 +506,14 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx,
     if (!a) accounts.set(id, (a = svc.meta.getAccount(id)));
     return a;
   };
-  const owner = ownerXml(b.accountId, await account(b.accountId));
   const uploads: XmlObject[] = [];
   for (const u of items) {
     uploads.push({
       Key: p.enc(u.key),
       UploadId: u.uploadId,
       Initiator: ownerXml(u.initiatorAccountId ?? u.ownerAccountId, await account(u.initiatorAccountId ?? u.ownerAccountId)),
-      Owner: owner,
+      // The account that will own the object (the writer under ObjectWriter), as ListParts says.
+      Owner: ownerXml(u.ownerAccountId, await account(u.ownerAccountId)),
       StorageClass: storageClassOf(u.meta),
       Initiated: listDate(u.initiated),
       ChecksumAlgorithm: u.checksumAlgorithm ?? undefined,

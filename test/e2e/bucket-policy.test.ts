@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import {
-  CopyObjectCommand, GetObjectTaggingCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
+  CopyObjectCommand, GetObjectTaggingCommand, ListPartsCommand, AbortMultipartUploadCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
   ListObjectsV2Command, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -71,6 +71,12 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     const u = uploads.Uploads?.find((x) => x.UploadId === mpu.UploadId);
     assert.equal(u?.Initiator?.ID, other.canonicalUserId);
     assert.notEqual(u?.Owner?.ID, other.canonicalUserId);
+    // The initiator may list the parts of its own upload and abort it without a policy saying so.
+    assert.equal(await code(them.send(new ListPartsCommand({ Bucket: b, Key: 'shared/mp', UploadId: mpu.UploadId }))), 'OK');
+    const own = await root.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'shared/owners' }));
+    assert.equal(await code(them.send(new ListPartsCommand({ Bucket: b, Key: 'shared/owners', UploadId: own.UploadId }))), 'AccessDenied');
+    assert.equal(await code(them.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'shared/owners', UploadId: own.UploadId }))), 'AccessDenied');
+    assert.equal(await code(them.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'shared/mp', UploadId: mpu.UploadId }))), 'OK');
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'shared/' }))), 'OK');
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b }))), 'AccessDenied');
     // ListBucket only under a prefix condition does not cover the lookup: still 403.
