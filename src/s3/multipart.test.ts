@@ -145,7 +145,7 @@ test('complete: InvalidPartOrder for descending or repeated part numbers; Malfor
   await rejects(call(env, 'CompleteMultipartUpload', completeMultipartUpload, { method: 'POST', query: { uploadId: id }, body: '<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>' }), 'MalformedXML');
 });
 
-test('NoSuchUpload: unknown id, another key, after abort and after completion', async () => {
+test('NoSuchUpload: unknown id, another key, after abort, after a completion replaced; a repeated completion answers again', async () => {
   const env = await setup();
   await rejects(put(env, 'nope', 1, Buffer.from('x')), 'NoSuchUpload');
   const id = await create(env);
@@ -163,7 +163,17 @@ test('NoSuchUpload: unknown id, another key, after abort and after completion', 
 
   const id2 = await create(env);
   const p = await put(env, id2, 1, Buffer.from('y'));
-  await complete(env, id2, [{ n: 1, etag: String(p.headers.ETag) }]);
+  const first = await complete(env, id2, [{ n: 1, etag: String(p.headers.ETag) }]);
+  // Completing again with the same parts (a client retrying) gets the same answer…
+  const again = await complete(env, id2, [{ n: 1, etag: String(p.headers.ETag) }]);
+  assert.equal(again.status, 200);
+  assert.equal(xmlText(again, 'ETag'), xmlText(first, 'ETag'));
+  // …other parts, or once the object was replaced, it is gone; aborting it too.
+  await rejects(complete(env, id2, [{ n: 1, etag: '"0123456789abcdef0123456789abcdef"' }]), 'NoSuchUpload');
+  await rejects(call(env, 'AbortMultipartUpload', abortMultipartUpload, { method: 'DELETE', query: { uploadId: id2 } }), 'NoSuchUpload');
+  const id3 = await create(env);
+  const p3 = await put(env, id3, 1, Buffer.from('z'));
+  await complete(env, id3, [{ n: 1, etag: String(p3.headers.ETag) }]);
   await rejects(complete(env, id2, [{ n: 1, etag: String(p.headers.ETag) }]), 'NoSuchUpload');
 });
 

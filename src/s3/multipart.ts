@@ -353,7 +353,14 @@ function locationOf(req: S3Request): string {
 export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const b = bucket!;
-  const upload = await loadUpload(ctx, svc);
+  let upload: UploadRecord;
+  try {
+    upload = await loadUpload(ctx, svc);
+  } catch (e) {
+    const again = await repeatedCompletion(ctx, svc);
+    if (again) return again;
+    throw e;
+  }
   const pre = writePrecondition(req);
   const listed = parseCompleteBody((await readSmallBody(ctx.body(), MAX_COMPLETE_BODY)).toString('utf8'));
   const parts = resolveParts(upload, listed, await allParts(svc, upload.uploadId));
@@ -411,6 +418,33 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     ...(checksum ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type } : {}),
   }, 200, { ...writtenVersionIdHeader(v), ...sseHeaders(sse) });
 };
+
+/**
+ * A CompleteMultipartUpload repeated after it succeeded (a client retrying after a lost
+ * answer) gets the same answer, as on S3: when the object's current version is the one that
+ * upload made, with exactly the parts listed again. Anything else stays NoSuchUpload.
+ */
+async function repeatedCompletion(ctx: AuthorizedRequest<'CompleteMultipartUpload'>, svc: Services): Promise<S3Result | undefined> {
+  const { req, op } = ctx;
+  const uploadId = req.query.get('uploadId') ?? '';
+  if (uploadId === '') return undefined;
+  const v = await svc.meta.getObjectVersion(op.bucket, op.key);
+  if (!v || v.isDeleteMarker || v.uploadId !== uploadId) return undefined;
+  const listed = parseCompleteBody((await readSmallBody(ctx.body(), MAX_COMPLETE_BODY)).toString('utf8'));
+  const same = listed.length === v.pieces.length
+    && listed.every((lp, i) => lp.partNumber === v.pieces[i]!.partNumber && bareEtag(lp.etag) === bareEtag(v.pieces[i]!.etag ?? ''));
+  if (!same) return undefined;
+  const sse = v.sse ?? AES256;
+  if (sse.algorithm === 'aws:kms') await objectKeyFor(sseDepsOf(svc), req, ctx.principal, op, sse);
+  const checksum = v.checksum;
+  return xmlResult('CompleteMultipartUploadResult', {
+    Location: locationOf(req),
+    Bucket: op.bucket,
+    Key: op.key,
+    ETag: v.etag,
+    ...(checksum ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type } : {}),
+  }, 200, { ...writtenVersionIdHeader(v), ...sseHeaders(sse) });
+}
 
 /** AbortMultipartUpload: drops the upload and frees its part blobs; 204. */
 export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx, svc) => {
