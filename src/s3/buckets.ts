@@ -3,7 +3,7 @@ import { s3error } from '../errors/s3-errors.js';
 import { header } from '../http/request.js';
 import { escapeXml, parseXml, S3_XMLNS, textOf } from '../http/xml.js';
 import { StorageConflict, type BucketConfigKind, type VersioningState } from '../storage/ports.js';
-import { emptyResult, readSmallBody, xmlResult } from './common.js';
+import { emptyResult, intParam, readSmallBody, xmlResult } from './common.js';
 import type { Handler } from './context.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
 import { accountPublicAccessBlock, combine } from '../authz/bpa/settings.js';
@@ -17,14 +17,34 @@ export const listBuckets: Handler<'ListBuckets'> = async (ctx, svc) => {
   if (p.kind === 'anonymous') throw s3error('AccessDenied');
   const account = await svc.meta.getAccount(p.accountId);
   const buckets = await svc.meta.listBuckets(p.accountId);
-  const prefix = ctx.req.query.get('prefix');
-  const filtered = prefix ? buckets.filter((b) => b.name.startsWith(prefix)) : buckets;
+  const q = ctx.req.query;
+  const prefix = q.get('prefix');
+  const region = q.get('bucket-region');
+  // Paging (max-buckets, continuation-token): without max-buckets every bucket comes back.
+  const max = q.get('max-buckets') === undefined ? Infinity : intParam(ctx.req, 'max-buckets', 10_000, 1, 10_000);
+  const token = q.get('continuation-token');
+  const after = token === undefined ? undefined : decodeBucketToken(token);
+  const filtered = buckets
+    .filter((b) => (!prefix || b.name.startsWith(prefix)) && (region === undefined || b.region === region) && (after === undefined || b.name > after))
+    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const page = filtered.slice(0, max);
+  const truncated = filtered.length > page.length;
   return xmlResult('ListAllMyBucketsResult', {
     Owner: { ID: account?.canonicalId ?? p.canonicalId, DisplayName: account?.name },
-    Buckets: { Bucket: filtered.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region })) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region })) },
+    ContinuationToken: truncated ? Buffer.from(page[page.length - 1]!.name, 'utf8').toString('base64url') : undefined,
     Prefix: prefix,
   });
 };
+
+/** A ListBuckets continuation token: the last name listed, base64url; anything else is refused. */
+function decodeBucketToken(token: string): string {
+  const name = /^[A-Za-z0-9_-]{1,400}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!/^[a-z0-9][a-z0-9.-]{1,254}$/.test(name)) {
+    throw s3error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token', ArgumentValue: token });
+  }
+  return name;
+}
 
 export const createBucket: Handler<'CreateBucket'> = async (ctx, svc) => {
   const { op, req, principal } = ctx;

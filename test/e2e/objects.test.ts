@@ -45,6 +45,22 @@ describe('objects through @aws-sdk/client-s3', () => {
     await expectError(c.send(new HeadBucketCommand({ Bucket: b })), 'NotFound', 404);
   });
 
+  it('pages ListBuckets with max-buckets and continuation tokens, filtered by prefix', async () => {
+    const c = s3(k);
+    const stem = bucketName();
+    const names = [`${stem}-a`, `${stem}-b`, `${stem}-c`];
+    for (const Bucket of names) await c.send(new CreateBucketCommand({ Bucket }));
+    const first = await c.send(new ListBucketsCommand({ Prefix: stem, MaxBuckets: 2 }));
+    assert.deepEqual(first.Buckets?.map((x) => x.Name), names.slice(0, 2));
+    assert.ok(first.ContinuationToken);
+    const second = await c.send(new ListBucketsCommand({ Prefix: stem, MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+    assert.deepEqual(second.Buckets?.map((x) => x.Name), names.slice(2));
+    assert.equal(second.ContinuationToken, undefined);
+    assert.equal((await c.send(new ListBucketsCommand({ Prefix: stem }))).Buckets?.length, 3);
+    await expectError(c.send(new ListBucketsCommand({ MaxBuckets: 0 })), 'InvalidArgument', 400);
+    await expectError(c.send(new ListBucketsCommand({ ContinuationToken: 'not a token!' })), 'InvalidArgument', 400);
+  });
+
   it('takes a bucket\'s region from the endpoint: LocationConstraint rules as on S3', async () => {
     const c = s3(k);
     // us-east-1 is named by leaving the constraint out; spelled out, or another region, is refused here.
