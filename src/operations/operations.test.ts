@@ -72,6 +72,8 @@ describe('routing and the operation → IAM action table', () => {
   it('answers MethodNotAllowed for methods S3 does not route', () => {
     assert.throws(() => route('PATCH', '/b/k'), { code: 'MethodNotAllowed' });
     assert.throws(() => route('POST', '/b/k'), { code: 'MethodNotAllowed' });
+    // A POST to a bucket is a form upload: anything else fails its precondition, as on S3.
+    assert.throws(() => route('POST', '/b', { 'content-type': 'application/x-www-form-urlencoded' }), { code: 'PreconditionFailed' });
     assert.throws(() => route('DELETE', '/'), { code: 'MethodNotAllowed' });
   });
 

@@ -184,7 +184,8 @@ export function parseOperation(input: RouteInput): Operation {
         if (query.has('delete')) return b('DeleteObjects');
         const ct = header(input.headers, 'content-type') ?? '';
         if (ct.toLowerCase().startsWith('multipart/form-data')) return b('PostObject');
-        return methodNotAllowed();
+        // S3: a POST to a bucket is a form upload, and must be sent as one.
+        throw s3error('PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data', { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' });
       }
       case 'OPTIONS':
         return b('BucketOptions');

@@ -352,6 +352,7 @@ describe('checkPostPolicy', () => {
     ['field names in the policy are case-insensitive', [['eq', '$Content-Type', 'image/jpeg']], { 'content-TYPE': 'image/jpeg' }],
     ['values are case-sensitive, and equal here', [['eq', '$x-amz-meta-a', 'MiXeD']], { 'x-amz-meta-a': 'MiXeD' }],
     ['several conditions on one field', [['starts-with', '$x-amz-meta-a', 'ab'], ['starts-with', '$x-amz-meta-a', 'abc']], { 'x-amz-meta-a': 'abcd' }],
+    ['operation names are case-insensitive', [['StArTs-WiTh', '$x-amz-meta-a', 'ab'], ['EQ', '$content-type', 'text/plain'], ['Content-Length-Range', 0, 10]], { 'x-amz-meta-a': 'abcd', 'content-type': 'text/plain' }],
   ];
   for (const [why, conditions, extra] of passing) {
     test(`passes: ${why}`, () => {

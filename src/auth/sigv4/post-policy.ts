@@ -120,7 +120,8 @@ function parseCondition(raw: unknown): PostCondition {
   const op: unknown = raw[0];
   if (typeof op !== 'string') throw invalidPolicy('Invalid JSON.');
   const source = JSON.stringify(raw);
-  switch (op) {
+  // Operation names match case-insensitively on S3 (["StArTs-WiTh", …] is accepted).
+  switch (op.toLowerCase()) {
     case 'eq':
     case 'starts-with': {
       if (raw.length !== 3) throw invalidPolicy(`Invalid ${op}: wrong number of arguments.`);
@@ -128,11 +129,11 @@ function parseCondition(raw: unknown): PostCondition {
       if (typeof ref !== 'string' || typeof value !== 'string') throw invalidPolicy('Invalid JSON.');
       // S3 rejects a field reference without its `$` as a failed condition, not as a malformed policy.
       if (!ref.startsWith('$') || ref.length === 1) throw conditionFailed(source);
-      return { type: op, field: ref.slice(1).toLowerCase(), value, source };
+      return { type: op.toLowerCase() as 'eq' | 'starts-with', field: ref.slice(1).toLowerCase(), value, source };
     }
     case 'content-length-range': {
       if (raw.length !== 3) throw invalidPolicy(`Invalid ${op}: wrong number of arguments.`);
-      return { type: op, min: lengthBound(raw[1]), max: lengthBound(raw[2]), source };
+      return { type: 'content-length-range', min: lengthBound(raw[1]), max: lengthBound(raw[2]), source };
     }
     default:
       throw invalidPolicy(`Invalid Condition: unknown operation '${op}'.`);
