@@ -65,6 +65,8 @@ export function claimedAccessKeyId(req: S3Request): { version: 'v4' | 'v2'; acce
   }
   const m2 = V2_HEADER_RE.exec(authz);
   if (m2) return { version: 'v2', accessKeyId: m2[1]! };
+  // A malformed SigV2 header is reported by the SigV2 verifier (InvalidArgument).
+  if (authz.startsWith('AWS ')) return { version: 'v2', accessKeyId: '' };
   return { version: 'v4', accessKeyId: '' };
 }
 
@@ -90,12 +92,17 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions, vi
       throw s3error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
     }
     const v2 = authenticateV2(view, { now, lookupSecret, ...(virtualHostBucket !== undefined ? { virtualHostBucket } : {}) });
-    if (!v2) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+    if (!v2) throw s3error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Authorization' });
     if (v2.securityToken !== undefined) throw s3error('InvalidToken');
     return { principal: opts.credentials.get(v2.accessKeyId)!.principal, auth: { kind: 'sigv2', v2 } };
   }
   const v4 = authenticateV4(view, { now, region: opts.region, services: opts.services, lookupSecret, signingKeyCache: opts.signingKeyCache });
-  if (!v4) return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+  if (!v4) {
+    // An Authorization header nobody could verify is an error, never an anonymous request.
+    const authz = header(req, 'authorization');
+    if (authz !== undefined) throw s3error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Authorization', ArgumentValue: authz });
+    return { principal: ANONYMOUS, auth: { kind: 'anonymous' } };
+  }
   if (session) {
     if (v4.securityToken !== token) throw s3error('InvalidToken');
     return { principal: session.principal, auth: { kind: 'sigv4', v4 } };

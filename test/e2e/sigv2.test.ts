@@ -42,6 +42,17 @@ describe('Signature Version 2 (enabled by configuration)', () => {
       const bad = await send(k, 'GET', `/${b}/v2.txt`, { date, authorization: `AWS ${k.root.accessKeyId}:${sig}` });
       assert.equal(bad.status, 403);
       assert.match(bad.body, /SignatureDoesNotMatch/);
+      // The bucket root, path style, signed as /bucket or as /bucket/ (what botocore signs).
+      for (const resource of [`/${b}`, `/${b}/`]) {
+        const list = await send(k, 'GET', `/${b}`, { date, authorization: `AWS ${k.root.accessKeyId}:${signV2(k.root.secretAccessKey, 'GET', resource, date)}` });
+        assert.equal(list.status, 200, `${resource}: ${list.body}`);
+      }
+      const other = await send(k, 'GET', `/${b}`, { date, authorization: `AWS ${k.root.accessKeyId}:${signV2(k.root.secretAccessKey, 'GET', `/${b}x/`, date)}` });
+      assert.equal(other.status, 403);
+      // A malformed SigV2 header is a client error, never an anonymous request.
+      const malformed = await send(k, 'GET', `/${b}`, { date, authorization: 'AWS HAHAHA' });
+      assert.equal(malformed.status, 400);
+      assert.match(malformed.body, /<Code>InvalidArgument<\/Code>/);
     } finally {
       await k.stop();
     }
@@ -55,6 +66,10 @@ describe('Signature Version 2 (enabled by configuration)', () => {
       const r = await send(k, 'GET', '/', { date, authorization: `AWS ${k.root.accessKeyId}:${sig}` });
       assert.equal(r.status, 400);
       assert.match(r.body, /<Code>InvalidRequest<\/Code><Message>The authorization mechanism you have provided is not supported/);
+      // An Authorization header of no AWS scheme is refused too, not served as anonymous.
+      const other = await send(k, 'GET', '/', { date, authorization: 'Bearer abc' });
+      assert.equal(other.status, 400);
+      assert.match(other.body, /<Code>InvalidArgument<\/Code><Message>Unsupported Authorization Type/);
     } finally {
       await k.stop();
     }

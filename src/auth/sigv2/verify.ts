@@ -93,7 +93,7 @@ function verifyHeader(req: IncomingSignedRequest, params: readonly QueryParam[],
     canonicalAmzHeaders: canonicalAmzHeaders(req.headers),
     canonicalResource: canonicalResource(req.rawPath, params, opts.virtualHostBucket),
   });
-  check(accessKeyId, signature, sts, opts);
+  check(accessKeyId, signature, sts, opts, bucketRootVariant(sts, req, opts));
   const auth: SigV2Auth = { version: 'v2', form: 'header', accessKeyId, requestTime, signatureAgeMs: skew > 0 ? skew : 0 };
   const token = single(req.headers['x-amz-security-token']);
   if (token !== undefined) auth.securityToken = token;
@@ -126,20 +126,35 @@ function verifyQuery(req: IncomingSignedRequest, params: readonly QueryParam[], 
     canonicalAmzHeaders: canonicalAmzHeaders(req.headers, params),
     canonicalResource: canonicalResource(req.rawPath, params, opts.virtualHostBucket),
   });
-  check(accessKeyId, signature, sts, opts);
+  check(accessKeyId, signature, sts, opts, bucketRootVariant(sts, req, opts));
   const auth: SigV2Auth = { version: 'v2', form: 'query', accessKeyId, requestTime: opts.now, signatureAgeMs: 0 };
   const token = single(req.headers['x-amz-security-token']) ?? queryValue(params, 'x-amz-security-token');
   if (token !== undefined) auth.securityToken = token;
   return auth;
 }
 
+/**
+ * The string to sign with the bucket root written `/bucket/` instead of `/bucket` (path
+ * style): botocore signs that form while sending the other. Both name the same resource.
+ */
+function bucketRootVariant(sts: string, req: IncomingSignedRequest, opts: VerifyV2Options): string | undefined {
+  if (opts.virtualHostBucket !== undefined || !/^\/[^/]+$/.test(req.rawPath)) return undefined;
+  const at = sts.lastIndexOf(`\n${req.rawPath}`);
+  if (at < 0) return undefined;
+  const end = at + 1 + req.rawPath.length;
+  return `${sts.slice(0, end)}/${sts.slice(end)}`;
+}
+
 /** Looks the secret up and compares HMAC-SHA1 signatures in constant time; throws on any mismatch. */
-function check(accessKeyId: string, provided: string, sts: string, opts: VerifyV2Options): void {
+function check(accessKeyId: string, provided: string, sts: string, opts: VerifyV2Options, alternate?: string): void {
   const secret = opts.lookupSecret(accessKeyId);
   if (secret === undefined) throw invalidAccessKeyId(accessKeyId);
-  const expected = createHmac('sha1', secret).update(sts, 'utf8').digest('base64');
   const got = Buffer.from(provided, 'utf8');
-  if (got.length !== expected.length || !timingSafeEqual(Buffer.from(expected, 'latin1'), got)) {
+  const matches = (text: string): boolean => {
+    const expected = Buffer.from(createHmac('sha1', secret).update(text, 'utf8').digest('base64'), 'latin1');
+    return got.length === expected.length && timingSafeEqual(expected, got);
+  };
+  if (!matches(sts) && (alternate === undefined || !matches(alternate))) {
     throw s3error('SignatureDoesNotMatch', undefined, {
       AWSAccessKeyId: accessKeyId,
       StringToSign: sts,
