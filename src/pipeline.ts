@@ -152,6 +152,12 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
       const err = gone && !(e instanceof S3Error) ? s3error('IncompleteBody') : toS3Error(e);
       if (err.code === 'InternalError') log.error('internal error', { requestId: req.requestId, err: e instanceof Error ? e.stack : String(e) });
       result = errorResult(err, req, state.op);
+      // A browser must be able to read the error too: the bucket's CORS rules apply to it
+      // as to a success (not to preflights, whose refusal is the answer itself).
+      const op = state.op;
+      if (op && op.level !== 'service' && req.method !== 'OPTIONS' && header(req, 'origin') !== undefined) {
+        Object.assign(result.headers, await corsHeadersFor(deps, op.bucket, req).catch(() => ({})));
+      }
     }
     log.debug('request', {
       requestId: req.requestId,

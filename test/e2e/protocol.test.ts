@@ -232,6 +232,12 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.equal(pre.headers['access-control-max-age'], '600');
     const denied = await raw(`${k.endpoint}/${b}/any`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
     assert.equal(denied.status, 403);
+    // Errors carry the CORS headers too, so the page can read them.
+    const missing = await raw(`${k.endpoint}/${b}/no-such-key`, { headers: { origin: 'https://app.example' } });
+    assert.equal(missing.status, 403);
+    assert.equal(missing.headers['access-control-allow-origin'], 'https://app.example');
+    const foreign = await raw(`${k.endpoint}/${b}/no-such-key`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(foreign.headers['access-control-allow-origin'], undefined);
     // A preflight that does not say what it asks is malformed: 400, not a refusal.
     const noOrigin = await raw(`${k.endpoint}/${b}/any`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'PUT' } });
     assert.equal(noOrigin.status, 400);
