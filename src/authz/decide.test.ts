@@ -220,6 +220,15 @@ describe('decide: IAM users, roles, boundaries, session policies and SCPs', () =
     assert.equal(eff(session(OWNER), 's3:GetObject', { policies: [allowAll()], sessionPolicies: [allowGet('session')] }), 'Allow');
     const everyone = [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' }];
     assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, everyone), 'ImplicitDeny');
+    // A bucket policy naming the role is limited by the session policy…
+    const toRole = [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OWNER}:role/r` }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, toRole), 'ImplicitDeny');
+    // …one naming the session's own ARN is not (IAM UG "Session policies"), in the same account.
+    const toSession = [{ Effect: 'Allow', Principal: { AWS: `arn:aws:sts::${OWNER}:assumed-role/r/s` }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' }];
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, toSession), 'Allow');
+    assert.equal(eff(session(OTHER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, [{ ...toSession[0], Principal: { AWS: `arn:aws:sts::${OTHER}:assumed-role/r/s` } }]), 'ImplicitDeny', 'across accounts the identity side (and its session policy) must allow');
+    // Another session of the same role gains nothing from it.
+    assert.equal(eff({ ...session(OWNER), sessionName: 'other' } as Principal, 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, toSession), 'ImplicitDeny');
   });
 
   it('SCPs bind every principal of a member account, root included, at every level', () => {

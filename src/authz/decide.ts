@@ -106,6 +106,16 @@ function aclRequester(p: Principal): AclRequester {
   return p.kind === 'anonymous' ? { kind: 'anonymous' } : { kind: 'account', canonicalId: p.canonicalId };
 }
 
+/** Whether an Allow of the bucket policy names this role session's own ARN (not its role's, not its account). */
+function grantNamesSession(policy: CompiledPolicy, req: EvalRequest, principal: Principal): boolean {
+  if (principal.kind !== 'assumed-role') return false;
+  const facts = principalFacts(principal);
+  if (facts.kind !== 'aws') return false;
+  const sessionOnly = { ...facts, arns: facts.arns.slice(0, 1) };
+  return evaluatePolicy(policy, { ...req, principal: sessionOnly }, { missingKeys: false }).matches
+    .some((m) => m.effect === 'Allow' && m.principalMatch === 'direct');
+}
+
 /** Decides one check. Pure. */
 export function decideCheck(principal: Principal, check: Check, input: Omit<DecideInput, 'principal' | 'checks'>): TraceEntry[] {
   const what = `${check.action} on ${check.resource}`;
@@ -185,9 +195,13 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     const grant = principal.kind === 'anonymous' || sameAccount
       ? allows.find((m) => m.principalMatch === 'any' || (sameAccount && m.principalMatch === 'direct'))
       : allows.find((m) => m.principalMatch === 'account' || m.principalMatch === 'direct' || m.principalMatch === 'any');
-    // Sessions stay within their session policies whichever side grants; a role session also
-    // within its role's boundary (a grant may name the role's ARN, which the boundary limits).
-    const sessionBlocks = (session !== undefined && session.allow === undefined)
+    // Sessions stay within their session policies, except for a grant that names the session's
+    // own ARN: that is added after the session was made and the session policy does not limit
+    // it (IAM UG "Session policies"); one naming the role is. A role session also stays within
+    // its role's boundary.
+    const sessionLimited = session !== undefined && session.allow === undefined
+      && !(grant !== undefined && sameAccount && policy !== undefined && grantNamesSession(policy, req, principal));
+    const sessionBlocks = sessionLimited
       || (principal.kind === 'assumed-role' && boundary !== undefined && boundary.allow === undefined);
     if (grant && input.restrictedBuckets?.has(check.bucket)) {
       // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts,
