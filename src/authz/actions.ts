@@ -26,6 +26,13 @@ export interface Check {
 }
 
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
+
+/**
+ * The resource of S3's account-level actions (ListAllMyBuckets, the account's Block Public
+ * Access), which have no resource type. Policies grant them with `"Resource": "*"` or, as
+ * AWS's own examples do, `"arn:aws:s3:::*"`; both match this, no bucket ARN does.
+ */
+export const ACCOUNT_LEVEL = 'arn:aws:s3:::*';
 export const objectArn = (bucket: string, key: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}/${key}`;
 
 type CheckFn = (op: Operation, req: S3Request) => Check[];
@@ -116,11 +123,11 @@ const none: CheckFn = () => [];
  * does not compile until it is listed here.
  */
 export const ACTIONS = {
-  ListBuckets: () => [{ action: 's3:ListAllMyBuckets', resource: '*', bucket: undefined }],
-  GetAccountPublicAccessBlock: () => [{ action: 's3:GetAccountPublicAccessBlock', resource: '*', bucket: undefined }],
-  PutAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
+  ListBuckets: () => [{ action: 's3:ListAllMyBuckets', resource: ACCOUNT_LEVEL, bucket: undefined }],
+  GetAccountPublicAccessBlock: () => [{ action: 's3:GetAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
+  PutAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
   // DeletePublicAccessBlock (account) is governed by the Put permission, as in the SAR.
-  DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
+  DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
   CreateBucket: (op, req) => {
     const checks: Check[] = bucketAction('s3:CreateBucket')(op, req).map((c) => ({ ...c, creates: 'bucket' as const }));
     const b = checks[0]!;

@@ -20,7 +20,7 @@ function route(method: string, url: string, headers: Record<string, string> = {}
 // Request lines from the S3 API reference examples, each with the operation and the IAM
 // checks it must map to (S3 UG "Required permissions for Amazon S3 API operations").
 const CASES: [string, string, Record<string, string>, string, string[]][] = [
-  ['GET', '/', {}, 'ListBuckets', ['s3:ListAllMyBuckets *']],
+  ['GET', '/', {}, 'ListBuckets', ['s3:ListAllMyBuckets arn:aws:s3:::*']],
   ['PUT', '/b', {}, 'CreateBucket', ['s3:CreateBucket arn:aws:s3:::b']],
   ['PUT', '/b', { 'x-amz-acl': 'private' }, 'CreateBucket', ['s3:CreateBucket arn:aws:s3:::b', 's3:PutBucketAcl arn:aws:s3:::b']],
   ['HEAD', '/b', {}, 'HeadBucket', ['s3:ListBucket arn:aws:s3:::b']],

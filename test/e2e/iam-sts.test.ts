@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import {
-  CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
+  CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome, sigv4Headers } from './harness.js';
 
@@ -85,6 +85,16 @@ describe('IAM and STS through real clients', () => {
     }));
     assert.equal(await outcome(s3(k, alice).send(new GetObjectCommand({ Bucket: b, Key: 'doc' }))), 'OK');
     assert.equal(await outcome(s3(k, alice).send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }))), 'AccessDenied');
+    // ListAllMyBuckets has no resource type: AWS's own examples grant it on arn:aws:s3:::*.
+    assert.equal(await outcome(s3(k, alice).send(new ListBucketsCommand({}))), 'AccessDenied');
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'alice', PolicyName: 'list', PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: 'arn:aws:s3:::*' }]),
+    }));
+    assert.equal(await outcome(s3(k, alice).send(new ListBucketsCommand({}))), 'OK');
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'alice', PolicyName: 'no-list', PolicyDocument: doc([{ Effect: 'Deny', Action: 's3:ListAllMyBuckets', Resource: 'arn:aws:s3:::*' }]),
+    }));
+    assert.equal(await outcome(s3(k, alice).send(new ListBucketsCommand({}))), 'AccessDenied');
     // The AWS CLI, with the same key.
     assert.equal(aws(k, ['s3api', 'get-object', '--bucket', b, '--key', 'doc', '/dev/null'], alice).status, 0);
     await rootIam.send(new UpdateAccessKeyCommand({ UserName: 'alice', AccessKeyId: alice.accessKeyId, Status: 'Inactive' }));
