@@ -185,6 +185,11 @@ test('identity and trust policies use IAM rules', () => {
   assert.deepEqual(errors({ Statement: { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' } }, trust), []);
   assert.deepEqual(errors({ Statement: { Effect: 'Allow', Action: 'sts:AssumeRole' } }, trust), ['Missing required field Principal']);
   assert.deepEqual(errors({ Statement: { Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole', Resource: '*' } }, trust), ['Has prohibited field Resource']);
+  // A Sid may appear once per identity or trust policy.
+  const twice = { Version: '2012-10-17', Statement: [{ Sid: 'A', Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Sid: 'B', Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Sid: 'A', Effect: 'Deny', Action: 's3:*', Resource: '*' }] };
+  assert.deepEqual(findings(twice, identity).filter((f) => f.severity === 'error').map((f) => `${f.pointer}: ${f.message}`), ['/Statement/2/Sid: Statement IDs (SID) in a single policy must be unique.']);
+  assert.deepEqual(errors({ Statement: [{ Sid: 'T', Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 'sts:AssumeRole' }, { Sid: 'T', Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 'sts:TagSession' }] }, trust), ['Statement IDs (SID) in a single policy must be unique.']);
+  assert.deepEqual(errors({ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Effect: 'Allow', Action: 's3:*', Resource: '*' }] }, identity), [], 'statements without a Sid are not duplicates');
 });
 
 test('warnings: Access-Analyzer-style, modest', () => {

@@ -35,6 +35,7 @@ const IAM_MESSAGES = {
   principalInIdentity: 'Policy document should not specify a principal.',
   resourceRequired: 'Policy statement must contain resources.',
   resourceInTrust: 'Has prohibited field Resource',
+  duplicateSid: 'Statement IDs (SID) in a single policy must be unique.',
 } as const;
 
 class Stop extends Error {
@@ -385,7 +386,13 @@ export function validatePolicy(ast: PolicyAst, ctx: ValidationContext): Finding[
   const errors: Finding[] = [];
   const notes: Finding[] = [];
   const variables = ast.version === '2012-10-17';
+  const sids = new Set<string>();
   for (const st of ast.statements) {
+    // IAM refuses a repeated Sid in identity and trust policies.
+    if ((ctx.kind === 'identity' || ctx.kind === 'trust') && st.sid !== undefined) {
+      if (sids.has(st.sid)) errors.push({ severity: 'error', pointer: `${st.pointer}/Sid`, message: IAM_MESSAGES.duplicateSid });
+      sids.add(st.sid);
+    }
     try {
       if (ctx.kind === 'bucket') checkBucketStatement(st, ctx, variables);
       else checkGenericStatement(st, ctx, variables);
