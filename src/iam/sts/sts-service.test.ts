@@ -74,6 +74,9 @@ before(async () => {
   await putRole(A, 'mfa', trust([allow({ AWS: A }, 'sts:AssumeRole', { Bool: { 'aws:MultiFactorAuthPresent': 'true' } })]));
   await putRole(A, 'deny-alice', trust([allow({ AWS: A }), { Effect: 'Deny', Principal: { AWS: userArn(alice) }, Action: 'sts:AssumeRole' }]));
   await putRole(A, 'long', trust([allow({ AWS: A })]), { maxSessionDuration: 43200 });
+  const engineeringOnly = trust([allow({ AWS: userArn(alice) }, 'sts:AssumeRole', { StringEquals: { 'aws:ResourceTag/Department': 'Engineering', 'iam:ResourceTag/Department': 'Engineering' } })]);
+  await putRole(A, 'tagged-eng', engineeringOnly, { tags: [{ Key: 'Department', Value: 'Engineering' }] });
+  await putRole(A, 'tagged-ops', engineeringOnly, { tags: [{ Key: 'Department', Value: 'Operations' }] });
   await putRole(A, 'pathed', trust([allow({ AWS: A })]), { path: '/team/ops/' });
   await putRole(A, 'tagging', trust([allow({ AWS: A }, ['sts:AssumeRole', 'sts:TagSession'], { StringEquals: { 'aws:RequestTag/team': 'storage' } })]));
   await putRole(A, 'tagging-open', trust([allow({ AWS: A }, ['sts:AssumeRole', 'sts:TagSession'])]));
@@ -253,6 +256,11 @@ describe('AssumeRole: trust policies', () => {
     assert.equal(Date.parse(claims.session.expiresAt), Math.floor(T0 / 1000) * 1000 + 3600_000);
     // Others are not named.
     await fails(assume(carol, roleArn(A, 'by-user')), 'AccessDenied', notAuthorized(`arn:aws:iam::${A}:user/carol`, 'sts:AssumeRole', roleArn(A, 'by-user')));
+  });
+
+  test('the trust policy sees the role\'s own tags as aws:ResourceTag/* and iam:ResourceTag/*', async () => {
+    sessionOf(await call(assume(alice, roleArn(A, 'tagged-eng'))));
+    await fails(assume(alice, roleArn(A, 'tagged-ops')), 'AccessDenied');
   });
 
   test('cross account: by account id, by root ARN, by user ARN', async () => {

@@ -267,6 +267,11 @@ export class StsService {
     }
     if (transitiveKeys.length > 0) context.set('sts:transitivetagkeys', transitiveKeys);
     if (sourceIdentity !== undefined) context.set('sts:sourceidentity', sourceIdentity);
+    // The role is the resource: its own tags are aws:ResourceTag/* (and iam:ResourceTag/*).
+    for (const t of role.doc.tags ?? []) {
+      context.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+      context.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+    }
 
     const { actions } = assumeRoleActions(caller, query.params);
     const crossAccount = caller.accountId !== role.accountId;
