@@ -3,7 +3,7 @@ import { s3error } from '../errors/s3-errors.js';
 import { header } from '../http/request.js';
 import { escapeXml, parseXml, S3_XMLNS, textOf } from '../http/xml.js';
 import { StorageConflict, type BucketConfigKind, type VersioningState } from '../storage/ports.js';
-import { emptyResult, intParam, readSmallBody, xmlResult } from './common.js';
+import { emptyResult, intParam, isoDate, readSmallBody, xmlResult } from './common.js';
 import type { Handler } from './context.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
 import { accountPublicAccessBlock, combine } from '../authz/bpa/settings.js';
@@ -31,7 +31,7 @@ export const listBuckets: Handler<'ListBuckets'> = async (ctx, svc) => {
   const truncated = filtered.length > page.length;
   return xmlResult('ListAllMyBucketsResult', {
     Owner: { ID: account?.canonicalId ?? p.canonicalId, DisplayName: account?.name },
-    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region })) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
     ContinuationToken: truncated ? Buffer.from(page[page.length - 1]!.name, 'utf8').toString('base64url') : undefined,
     Prefix: prefix,
   });

@@ -31,7 +31,15 @@ export function emptyResult(status = 200, headers: S3Result['headers'] = {}): S3
 }
 
 /** ISO 8601 with milliseconds, as S3 lists timestamps. */
-export const isoDate = (d: Date): string => d.toISOString();
+/**
+ * A timestamp in an XML body (LastModified, Initiated, CreationDate): whole seconds, as S3
+ * writes them (`….000Z`), so they agree with the second-granular Last-Modified header and
+ * clients that compare the two (`aws s3 sync --exact-timestamps`) see the same time.
+ */
+export const isoDate = (d: Date | string): string => {
+  const ms = typeof d === 'string' ? Date.parse(d) : d.getTime();
+  return new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString();
+};
 
 /** RFC 7231 date for Last-Modified and friends. */
 export const httpDate = (iso: string): string => new Date(iso).toUTCString();

@@ -8,7 +8,7 @@ import { header, type S3Request, type S3Result } from '../http/request.js';
 import { parseCopySource } from '../authz/actions.js';
 import type { BucketRecord, ObjectMeta, ObjectVersion } from '../storage/ports.js';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
-import { metaFromHeaders, xmlResult } from './common.js';
+import { isoDate, metaFromHeaders, xmlResult } from './common.js';
 import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readObject, storeData } from './object-io.js';
@@ -151,7 +151,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
     const headers: S3Result['headers'] = { ...copySourceVersionHeader(src), ...writtenVersionIdHeader(v), ...sseHeaders(enc.sse) };
     return xmlResult('CopyObjectResult', {
       ETag: etag,
-      LastModified: v.lastModified,
+      LastModified: isoDate(v.lastModified),
       ChecksumType: v.checksum ? 'FULL_OBJECT' : undefined,
       ...(alg && checksumValue ? { [`Checksum${alg}`]: checksumValue } : {}),
     }, 200, headers);

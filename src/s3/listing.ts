@@ -249,7 +249,7 @@ async function objectOwners(svc: Services, b: BucketRecord, items: readonly Obje
 const storageClassOf = (meta: { storageClass?: string }): string => meta.storageClass ?? 'STANDARD';
 
 /** Store timestamps are ISO already; normalising keeps the millisecond form S3 lists. */
-const listDate = (iso: string): string => isoDate(new Date(iso));
+const listDate = (iso: string): string => isoDate(iso);
 
 function latestSource(svc: Services, bucket: string, prefix: string): ListSource<ObjectVersion, string> {
   return {

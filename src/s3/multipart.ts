@@ -27,7 +27,7 @@ import {
 } from '../util/checksums.js';
 import { newOpaqueId } from '../util/ids.js';
 import { parseChecksumRequest, verifyChecksums } from './checksum-request.js';
-import { emptyResult, intParam, metaFromHeaders, readSmallBody, xmlResult } from './common.js';
+import { emptyResult, intParam, isoDate, metaFromHeaders, readSmallBody, xmlResult } from './common.js';
 import { checkCopySourceConditions, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { copySourceKey, copySourceTooLarge, copySourceVersionHeader, loadCopySource } from './copy.js';
@@ -230,7 +230,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx, svc) => {
     const part = await savePart(svc, upload, partNumber, stored, objectKey);
     return xmlResult('CopyPartResult', {
       ETag: part.etag,
-      LastModified: part.lastModified,
+      LastModified: isoDate(part.lastModified),
       ...(alg && part.checksum ? { [`Checksum${alg}`]: part.checksum } : {}),
     }, 200, { ...copySourceVersionHeader(src), ...sseHeaders(sse) });
   } catch (e) {
@@ -479,7 +479,7 @@ export const listParts: Handler<'ListParts'> = async (ctx, svc) => {
     IsTruncated: page.truncated,
     Part: page.items.map((p) => ({
       PartNumber: p.partNumber,
-      LastModified: p.lastModified,
+      LastModified: isoDate(p.lastModified),
       ETag: p.etag,
       Size: p.size,
       ...(alg && p.checksum !== null ? { [`Checksum${alg}`]: p.checksum } : {}),
