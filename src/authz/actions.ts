@@ -23,6 +23,8 @@ export interface Check {
   creates?: 'bucket' | 'object';
   /** Needed only when the request's copy source has tags (the tags a COPY directive copies). */
   ifCopySourceTagged?: true;
+  /** Needed only when the bucket has ACLs enabled: under BucketOwnerEnforced an accepted ACL header sets nothing. */
+  ifAclsEnabled?: true;
 }
 
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
@@ -56,7 +58,7 @@ function hasAclHeaders(req: S3Request): boolean {
 const putLike: CheckFn = (op, req) => {
   const checks = objectAction('s3:PutObject')(op, req);
   const obj = checks[0]!;
-  if (hasAclHeaders(req)) checks.push({ ...obj, action: 's3:PutObjectAcl', creates: 'object' });
+  if (hasAclHeaders(req)) checks.push({ ...obj, action: 's3:PutObjectAcl', creates: 'object', ifAclsEnabled: true });
   if (header(req, 'x-amz-tagging') !== undefined) checks.push({ ...obj, action: 's3:PutObjectTagging', creates: 'object' });
   if (header(req, 'x-amz-object-lock-mode') !== undefined || header(req, 'x-amz-object-lock-retain-until-date') !== undefined) {
     checks.push({ ...obj, action: 's3:PutObjectRetention', creates: 'object' });

@@ -51,13 +51,14 @@ export class Authorizer {
 
   /** Decides the checks. A bucket named by a check that does not exist → NoSuchBucket (except CreateBucket's). */
   async authorize(request: AuthorizeInput): Promise<Decision> {
-    const input = await this.withoutUntaggedCopyChecks(request);
+    let input = await this.withoutUntaggedCopyChecks(request);
     const owners = new Map<string, string>();
     const policies = new Map<string, CompiledPolicy>();
     const tagPolicies = new Set<string>();
     const restricted = new Set<string>();
     const aclBuckets = new Map<string, BucketAccess>();
     const seen = new Set<string>();
+    const withoutAcls = new Set<string>();
     for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
     for (const c of input.checks) {
       if (c.bucket === undefined || seen.has(c.bucket)) continue;
@@ -70,6 +71,7 @@ export class Authorizer {
       }
       // Cached state is read without a turn of the event loop (the hot path of every request).
       const a = this.access.peek(c.bucket) ?? await this.access.get(c.bucket);
+      if (!a.aclsEnabled) withoutAcls.add(c.bucket);
       const p = a.policy;
       if (p) {
         policies.set(c.bucket, p.compiled);
@@ -77,6 +79,11 @@ export class Authorizer {
         if (p.restricted) restricted.add(c.bucket);
       }
       if (a.aclsEnabled) aclBuckets.set(c.bucket, a);
+    }
+    // BucketOwnerEnforced: the ACL headers the handler accepts there (bucket-owner-full-control,
+    // private) set nothing, so they need no ACL permission; any other is refused by the handler.
+    if (withoutAcls.size > 0 && input.checks.some((c) => c.ifAclsEnabled && c.bucket !== undefined && withoutAcls.has(c.bucket))) {
+      input = { ...input, checks: input.checks.filter((c) => !(c.ifAclsEnabled && c.bucket !== undefined && withoutAcls.has(c.bucket))) };
     }
     const aclInputs = aclBuckets.size === 0 ? undefined : await this.aclInputs(input, owners, aclBuckets);
     const p = input.principal;

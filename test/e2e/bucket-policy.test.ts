@@ -91,6 +91,17 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.match(got.Policy!, /"s3:ListBucket"/, 'returned as stored');
   });
 
+  it('the usual cross-account upload policy (s3:PutObject requiring bucket-owner-full-control) works on a BucketOwnerEnforced bucket', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [{ Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } }]);
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'from-partner', Body: 'x', ACL: 'bucket-owner-full-control' }))), 'OK');
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'no-acl', Body: 'x' }))), 'AccessDenied');
+    // With ACLs enabled (ObjectWriter) the ACL header sets an ACL: s3:PutObjectAcl is needed.
+    await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'writer', Body: 'x', ACL: 'bucket-owner-full-control' }))), 'OK', 'the writer owns it: its own account authorizes the ACL');
+  });
+
   it('copies with s3:GetObject on the source alone; tags copied along need GetObjectTagging and PutObjectTagging', async () => {
     const b = bucketName();
     await root.send(new CreateBucketCommand({ Bucket: b }));
