@@ -32,17 +32,22 @@ export function emptyResult(status = 200, headers: S3Result['headers'] = {}): S3
 
 /** ISO 8601 with milliseconds, as S3 lists timestamps. */
 /**
- * A timestamp in an XML body (LastModified, Initiated, CreationDate): whole seconds, as S3
- * writes them (`….000Z`), so they agree with the second-granular Last-Modified header and
- * clients that compare the two (`aws s3 sync --exact-timestamps`) see the same time.
+ * The time S3 clients see for a stored timestamp: the next whole second at or after it.
+ * S3 shows whole seconds (`….000Z` in XML, Last-Modified, the If-*-Since comparisons), and
+ * every one of those places uses this one value. Rounding up, not down, keeps it at or after
+ * the moment of the write: a file changed just before its upload is never newer than the
+ * object (`aws s3 sync` settles both ways, --exact-timestamps included).
  */
-export const isoDate = (d: Date | string): string => {
-  const ms = typeof d === 'string' ? Date.parse(d) : d.getTime();
-  return new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString();
-};
+export function visibleTime(t: Date | string): number {
+  const ms = typeof t === 'string' ? Date.parse(t) : t.getTime();
+  return Math.ceil(ms / 1000) * 1000;
+}
 
-/** RFC 7231 date for Last-Modified and friends. */
-export const httpDate = (iso: string): string => new Date(iso).toUTCString();
+/** A timestamp in an XML body (LastModified, Initiated, CreationDate), as visibleTime says. */
+export const isoDate = (t: Date | string): string => new Date(visibleTime(t)).toISOString();
+
+/** A Last-Modified header, as visibleTime says. */
+export const httpDate = (iso: string): string => new Date(visibleTime(iso)).toUTCString();
 
 const META_LIMIT = 2 * 1024;
 

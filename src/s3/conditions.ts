@@ -1,6 +1,7 @@
 /** Conditional requests (RFC 7232 as S3 applies them) and Range parsing. */
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
+import { visibleTime } from './common.js';
 
 export interface Validators {
   etag: string; // quoted
@@ -22,7 +23,6 @@ function etagMatches(list: string, etag: string): boolean {
 }
 
 /** Seconds precision: HTTP dates have no milliseconds. */
-const secs = (iso: string): number => Math.floor(Date.parse(iso) / 1000) * 1000;
 
 export interface ConditionalHeaders {
   ifMatch?: string;
@@ -36,7 +36,7 @@ export interface ConditionalHeaders {
  * (If-Match beats If-Unmodified-Since; If-None-Match beats If-Modified-Since).
  */
 export function checkReadConditions(c: ConditionalHeaders, v: Validators, extraHeaders: Record<string, string> = {}): void {
-  const lm = secs(v.lastModified);
+  const lm = visibleTime(v.lastModified);
   const ims = parseHttpDate(c.ifModifiedSince);
   const ius = parseHttpDate(c.ifUnmodifiedSince);
   if (c.ifMatch !== undefined) {

@@ -73,6 +73,12 @@ describe('AWS CLI v2 (/usr/bin/aws) against Kura', () => {
     const back = join(work, 'back');
     assert.equal(aws(k, ['s3', 'sync', `s3://${b}/tree`, back]).status, 0);
     for (const f of files) assert.equal(readFileSync(join(back, f), 'utf8'), `content of ${f}\n`);
+    // Downloads settle too, even comparing timestamps exactly (the CLI stores whole seconds).
+    for (const extra of [[], ['--exact-timestamps']]) {
+      const down = aws(k, ['s3', 'sync', `s3://${b}/tree`, back, ...extra]);
+      assert.equal(down.status, 0, down.stderr);
+      assert.equal(down.stdout.trim(), '', `a repeated download sync ${extra.join(' ')} fetches nothing`);
+    }
   });
 
   it('drives s3api calls and reports S3 errors', () => {
