@@ -394,3 +394,14 @@ test('UploadPartCopy from a versioned source reports x-amz-copy-source-version-i
   assert.equal(r.headers['x-amz-copy-source-version-id'], v1!.versionId);
   assert.equal(xmlText(r, 'ETag'), `"${md5hex(Buffer.from('v1'))}"`);
 });
+
+test('a completion body written the Go way (ETag quotes as &#34;) completes: rclone, minio-go, aws-sdk-go', async () => {
+  const env = await setup();
+  const id = await create(env);
+  const p1 = await put(env, id, 1, Buffer.alloc(5 * MiB, 1));
+  const p2 = await put(env, id, 2, Buffer.from('tail'));
+  const goEtag = (e: string): string => e.replace(/"/g, '&#34;');
+  const r = await complete(env, id, [{ n: 1, etag: goEtag(String(p1.headers.ETag)) }, { n: 2, etag: goEtag(String(p2.headers.ETag)) }]);
+  assert.equal(r.status, 200);
+  assert.match(xmlText(r, 'ETag') ?? '', /^"[0-9a-f]{32}-2"$/);
+});
