@@ -8,6 +8,7 @@ import { copyObject } from './copy.js';
 import { completeMultipartUpload, createMultipartUpload, uploadPart } from './multipart.js';
 import { readObject } from './object-io.js';
 import { deleteObject, putObject } from './objects.js';
+import { versionMemoKey } from '../authz/authorizer.js';
 
 // ---- harness -------------------------------------------------------------------------
 
@@ -205,4 +206,26 @@ test('an empty source copies to an empty object', async () => {
   const r = await copy(env, { 'x-amz-copy-source': 'src/a' });
   assert.equal(xmlText(r, 'ETag'), `"${md5hex(Buffer.alloc(0))}"`);
   assert.equal((await read(env, 'bkt', 'dest')).length, 0);
+});
+
+test('a source that gained tags after authorization read it: the tag permissions are decided on what is copied', async () => {
+  const env = await setup();
+  await putSrc(env, 'v1 data');
+  const seen = await env.svc.meta.getObjectVersion('src', 'a');
+  assert.deepEqual(seen!.tags, {});
+  // Rewritten with tags between authorization (which read v1 and so left the tag checks out) and the copy.
+  await putSrc(env, 'v2 data', { 'x-amz-tagging': 'class=secret' });
+  const versions = new Map([[versionMemoKey('src', 'a', undefined), seen]]);
+  const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObjectTagging', Resource: 'arn:aws:s3:::src/*' }] };
+  await env.svc.meta.putBucketConfig('src', 'policy', JSON.stringify(deny));
+  env.svc.authorizer.access.invalidate('src');
+  await rejects(call(env, 'CopyObject', copyObject, { bucket: 'bkt', key: 'dest', headers: { 'x-amz-copy-source': '/src/a' }, versions }), 'AccessDenied');
+  assert.equal(await env.svc.meta.getObjectVersion('bkt', 'dest'), undefined, 'nothing copied');
+  // Allowed, the tags come along with the data they belong to.
+  await env.svc.meta.putBucketConfig('src', 'policy', null);
+  env.svc.authorizer.access.invalidate('src');
+  const r = await call(env, 'CopyObject', copyObject, { bucket: 'bkt', key: 'dest', headers: { 'x-amz-copy-source': '/src/a' }, versions });
+  assert.equal(r.status, 200);
+  assert.deepEqual((await env.svc.meta.getObjectVersion('bkt', 'dest'))!.tags, { class: 'secret' });
+  assert.equal((await read(env, 'bkt', 'dest')).toString(), 'v2 data');
 });

@@ -5,7 +5,8 @@
  */
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request, type S3Result } from '../http/request.js';
-import { parseCopySource } from '../authz/actions.js';
+import { parseCopySource, requiredChecks } from '../authz/actions.js';
+import { accessDenied, versionMemoKey } from '../authz/authorizer.js';
 import type { BucketRecord, ObjectMeta, ObjectVersion } from '../storage/ports.js';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import { isoDate, metaFromHeaders, xmlResult } from './common.js';
@@ -45,6 +46,21 @@ export async function loadCopySource(req: S3Request, svc: Services): Promise<Loa
     throw s3error('NoSuchKey', undefined, { Key: src.key });
   }
   return { bucket, version: v, requestedVersionId };
+}
+
+/**
+ * Authorization left out the tag permissions of a copy when the source it read had no tags
+ * (actions.ts, ifCopySourceTagged). If the source read here has tags — it was rewritten in
+ * between — those permissions are decided now, on this version, before anything is copied.
+ */
+async function authorizeTagsToCopy(ctx: AuthorizedRequest<'CopyObject'>, svc: Services, sv: ObjectVersion): Promise<void> {
+  if (Object.keys(sv.tags).length === 0) return;
+  const src = parseCopySource(header(ctx.req, 'x-amz-copy-source'));
+  const seen = ctx.versions?.get(versionMemoKey(src.bucket, src.key, src.versionId));
+  if (seen !== undefined && seen.versionId === sv.versionId && Object.keys(seen.tags).length > 0) return;
+  const checks = requiredChecks(ctx.op, ctx.req).filter((c) => c.ifCopySourceTagged).map(({ ifCopySourceTagged: _, ...c }) => c);
+  const decision = await svc.authorizer.authorize({ req: ctx.req, principal: ctx.principal, auth: ctx.auth, checks, known: [ctx.bucket] });
+  if (decision.effect !== 'Allow') throw accessDenied(decision, ctx.principal, ctx.bucket?.accountId);
 }
 
 /** The key a copy source's data opens with: its SSE-C key from the copy-source headers, or KMS with the caller's rights. */
@@ -105,6 +121,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   const src = await loadCopySource(req, svc);
   const sv = src.version;
   checkCopySourceConditions(req, sv);
+  if (taggingDirective !== 'REPLACE') await authorizeTagsToCopy(ctx, svc, sv);
 
   if (src.bucket.name === op.bucket && sv.key === op.key && !changesSomething(req, metadataDirective)) {
     // An explicit older version copied over its own key is how S3 restores a version; only the current one is "itself".

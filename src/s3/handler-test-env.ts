@@ -13,6 +13,7 @@ import { S3Error } from '../errors/s3-errors.js';
 import type { S3Result } from '../http/request.js';
 import type { OperationKind } from '../operations/operations.js';
 import { MemoryBlobStore } from '../storage/memory/blob-store.js';
+import type { ObjectVersion } from '../storage/ports.js';
 import type { VersioningState } from '../storage/ports.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata-store.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
@@ -57,6 +58,8 @@ export interface CallOpts {
   body?: Buffer | string;
   /** Leave contentLength undefined (as a request without Content-Length). */
   noLength?: boolean;
+  /** The per-request memo of versions authorization read (AuthorizedRequest.versions). */
+  versions?: Map<string, ObjectVersion | undefined>;
 }
 
 export async function call<K extends OperationKind>(env: Env, kind: K, handler: Handler<K>, o: CallOpts = {}): Promise<S3Result> {
@@ -80,6 +83,7 @@ export async function call<K extends OperationKind>(env: Env, kind: K, handler: 
     body: () => Readable.from(body ? [body] : []),
     trailers: () => new Map<string, string>(),
     contentLength: o.noLength ? undefined : (body?.length ?? 0),
+    ...(o.versions ? { versions: o.versions } : {}),
   } as unknown as AuthorizedRequest<K>;
   return handler(ctx, env.svc);
 }
