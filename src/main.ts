@@ -32,9 +32,16 @@ async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof o
   const { meta, keyring } = opened;
   const accounts = await meta.listAccounts();
   const given = config.rootAccessKeyId ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey! } : undefined;
-  const root = accounts.find((a) => a.name === 'root');
-  // Accounts made with `kura account create` before the first start are not the root: the
-  // root account is created then, and the configured key pair never lands on another account.
+  let root = accounts.find((a) => a.name === 'root');
+  if (root === undefined && given) {
+    // A data directory from before this rule may hold the configured root key on an account
+    // of another name (it used to become the root): keep serving it as the root.
+    const holder = await meta.getAccessKey(given.accessKeyId);
+    root = holder && accounts.find((a) => a.id === holder.accountId);
+    if (root) log.warn('no account is named root; the one holding the configured root key serves as the root', { accountId: root.id, name: root.name });
+  }
+  // Otherwise accounts made with `kura account create` before the first start are not the
+  // root: the root account is created now, and the configured key never lands on another.
   if (root === undefined) {
     const { account, key } = await createAccount(meta, keyring, { name: 'root', key: given });
     const file = join(config.dataDir, 'root-credentials.json');

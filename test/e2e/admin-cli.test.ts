@@ -4,7 +4,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { bucketName, cleanup, kuraCli, s3, startKura } from './harness.js';
+import { bucketName, cleanup, kuraCli, ROOT_CREDS, s3, startKura } from './harness.js';
 
 describe('kura admin CLI and server start-up', () => {
   it('provisions a second account with fixed keys that works at once, isolated from the first', async () => {
@@ -63,6 +63,21 @@ describe('kura admin CLI and server start-up', () => {
       const earlyClient = s3(k, { accessKeyId: 'AKIAEARLY00000000001', secretAccessKey: 'early-secret-early-secret-000000' });
       const theirs = await earlyClient.send(new ListBucketsCommand({}));
       assert.equal(theirs.Buckets?.some((x) => x.Name === b) ?? false, false);
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it('a data directory whose root key sits on an account of another name (made by older versions) still starts, serving that account as the root', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kura-e2e-legacy-'));
+    const made = kuraCli(['account', 'create', '--name', 'legacy', '--access-key-id', ROOT_CREDS.accessKeyId, '--secret-access-key', ROOT_CREDS.secretAccessKey, '--json', '--data-dir', dir]);
+    assert.equal(made.status, 0, made.stderr);
+    const k = await startKura({ dataDir: dir });
+    try {
+      const b = bucketName();
+      await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+      const list = JSON.parse(kuraCli(['account', 'list', '--json', '--data-dir', dir]).stdout) as { name: string }[];
+      assert.deepEqual(list.map((a) => a.name), ['legacy'], 'no second root was made');
     } finally {
       await k.stop();
     }
