@@ -30,9 +30,10 @@ export interface Check {
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
 
 /**
- * The resource of S3's account-level actions (ListAllMyBuckets, the account's Block Public
- * Access), which have no resource type. Policies grant them with `"Resource": "*"` or, as
- * AWS's own examples do, `"arn:aws:s3:::*"`; both match this, no bucket ARN does.
+ * The resource ListAllMyBuckets is checked against (it has no resource type). Policies grant
+ * it with `"Resource": "*"` or, as AWS's own examples do, `"arn:aws:s3:::*"`; both match
+ * this, no bucket ARN does. The account's Block Public Access actions stay on `*`: a grant
+ * of `s3:*` on `arn:aws:s3:::*` ("every bucket") must not let anyone switch it off.
  */
 export const ACCOUNT_LEVEL = 'arn:aws:s3:::*';
 export const objectArn = (bucket: string, key: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}/${key}`;
@@ -126,10 +127,10 @@ const none: CheckFn = () => [];
  */
 export const ACTIONS = {
   ListBuckets: () => [{ action: 's3:ListAllMyBuckets', resource: ACCOUNT_LEVEL, bucket: undefined }],
-  GetAccountPublicAccessBlock: () => [{ action: 's3:GetAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
-  PutAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
+  GetAccountPublicAccessBlock: () => [{ action: 's3:GetAccountPublicAccessBlock', resource: '*', bucket: undefined }],
+  PutAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
   // DeletePublicAccessBlock (account) is governed by the Put permission, as in the SAR.
-  DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: ACCOUNT_LEVEL, bucket: undefined }],
+  DeleteAccountPublicAccessBlock: () => [{ action: 's3:PutAccountPublicAccessBlock', resource: '*', bucket: undefined }],
   CreateBucket: (op, req) => {
     const checks: Check[] = bucketAction('s3:CreateBucket')(op, req).map((c) => ({ ...c, creates: 'bucket' as const }));
     const b = checks[0]!;
