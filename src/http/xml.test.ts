@@ -24,10 +24,13 @@ describe('XML', () => {
       assert.equal(parseXml(`<Tagging><Value>${goEscape(v)}</Value></Tagging>`, 'Tagging').Value ?? '', v);
     }), { numRuns: 300 });
   });
-  it('refuses references to characters XML 1.0 does not allow', () => {
-    for (const bad of ['&#0;', '&#x0;', '&#1;', '&#x1F;', '&#xD800;', '&#xFFFE;', '&#1114112;']) {
+  it('refuses malformed or unknown references and references to characters XML 1.0 does not allow', () => {
+    for (const bad of ['&#0;', '&#x0;', '&#1;', '&#x1F;', '&#xD800;', '&#xFFFE;', '&#1114112;', '&#x;', '&#;', '&#abc;', '&nbsp;', '&copy;', '&amp', '&#00000000000000000000000000000000065;']) {
       assert.throws(() => parseXml(`<Delete><Object><Key>a${bad}b</Key></Object></Delete>`, 'Delete'), (e: unknown) => e instanceof S3Error && e.code === 'MalformedXML', bad);
     }
+  });
+  it('leaves CDATA and comments alone when checking references', () => {
+    assert.deepEqual(parseXml('<Tagging><!-- &#0; --><Value><![CDATA[a &#0; &nbsp; b]]></Value></Tagging>', 'Tagging'), { Value: 'a &#0; &nbsp; b' });
   });
   it('escapes what XML forbids, including control characters in keys', () => {
     assert.equal(escapeXml('a&b<c>"\'\u0001'), 'a&amp;b&lt;c&gt;&quot;&apos;&#x1;');

@@ -77,11 +77,21 @@ export function toXmlOrdered(root: string, children: readonly (readonly [string,
 
 const XML_ENTITIES = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' };
 
-/** Every &#…; names a character XML 1.0 allows (Char production): no NUL, no C0 controls but tab/LF/CR, no surrogates. */
-function characterReferencesValid(text: string): boolean {
-  for (const m of text.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
-    const ref = m[1]!;
-    const cp = ref[0] === 'x' ? parseInt(ref.slice(1), 16) : parseInt(ref, 10);
+/**
+ * Every `&` outside CDATA and comments starts one of XML's five entities or a character
+ * reference to a character XML 1.0 allows (the Char production: no NUL, no C0 controls but
+ * tab/LF/CR, no surrogates). Anything else — `&nbsp;`, `&#x;`, `&#0;`, an over-long
+ * reference — makes the body MalformedXML instead of being kept as literal text.
+ */
+function referencesValid(text: string): boolean {
+  const markup = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
+  for (const m of markup.matchAll(/&([^;&]{0,12});?/g)) {
+    const body = m[1]!;
+    if (!m[0].endsWith(';')) return false;
+    if (body === 'amp' || body === 'lt' || body === 'gt' || body === 'quot' || body === 'apos') continue;
+    const ref = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(body);
+    if (!ref) return false;
+    const cp = ref[1] !== undefined ? parseInt(ref[1], 16) : parseInt(ref[2]!, 10);
     const ok = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
     if (!ok) return false;
   }
@@ -97,7 +107,7 @@ function characterReferencesValid(text: string): boolean {
 export function parseXml(text: string, root: string, arrays: readonly string[] = []): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw s3error('MalformedXML');
   if (text.trim() === '' || XMLValidator.validate(text) !== true) throw s3error('MalformedXML');
-  if (!characterReferencesValid(text)) throw s3error('MalformedXML');
+  if (!referencesValid(text)) throw s3error('MalformedXML');
   const arraySet = new Set(arrays);
   const parser = new XMLParser({
     // Character references (&#34; &#x9; …) are XML and are decoded: Go's encoder writes every
