@@ -43,6 +43,8 @@ interface FileArrival {
 
 /** Largest form field (busboy's fieldSize; the same bound for fields sent as file parts). */
 const FIELD_MAX = 64 * 1024;
+/** All form data before the file together (S3 answers MaxPostPreDataLengthExceededError beyond its own, smaller, limit). */
+const PRE_FILE_MAX = 256 * 1024;
 
 /** Parses the form up to the file, handing over the file stream still unread. */
 function readForm(body: NodeJS.ReadableStream, contentType: string): Promise<FileArrival> {
@@ -57,8 +59,18 @@ function readForm(body: NodeJS.ReadableStream, contentType: string): Promise<Fil
     const fields = new Map<string, string>();
     const fileFields: Promise<void>[] = [];
     let done = false;
+    let preFile = 0;
+    const tooMuch = (): void => {
+      done = true;
+      reject(s3error('MaxPostPreDataLengthExceededError'));
+      body.unpipe(bb);
+      body.resume(); // drain: the answer goes out on a connection that stays usable
+    };
     bb.on('field', (name, value) => {
-      if (!done) fields.set(name.toLowerCase(), value);
+      if (done) return;
+      preFile += name.length + value.length;
+      if (preFile > PRE_FILE_MAX) return tooMuch();
+      fields.set(name.toLowerCase(), value);
     });
     bb.on('file', (name, stream, info) => {
       if (done) {
@@ -72,7 +84,9 @@ function readForm(body: NodeJS.ReadableStream, contentType: string): Promise<Fil
         let size = 0;
         stream.on('data', (c: Buffer) => {
           size += c.length;
+          preFile += c.length;
           if (size <= FIELD_MAX) parts.push(c);
+          if (preFile > PRE_FILE_MAX && !done) tooMuch();
         });
         // Its end may be reported after the next part begins: the file waits for it.
         fileFields.push(new Promise<void>((resolveField) => stream.on('end', () => {

@@ -210,6 +210,14 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.equal(rf.status, 201, rf.body);
     const gotF = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'uploads/as-file-parts' }));
     assert.equal(await gotF.Body!.transformToString(), 'fields sent as file parts');
+    // Form data before the file is bounded, whether sent as fields or as file parts.
+    const boundary = '----kura-big';
+    let bigForm = '';
+    for (let i = 0; i < 6; i++) bigForm += `--${boundary}\r\nContent-Disposition: form-data; name="x-amz-meta-f${i}"; filename="f${i}"\r\n\r\n${'a'.repeat(60 * 1024)}\r\n`;
+    bigForm += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nx\r\n--${boundary}--\r\n`;
+    const rb = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: bigForm, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    assert.equal(rb.status, 400);
+    assert.match(rb.body, /MaxPostPreDataLengthExceededError/);
     // A field for a feature POST does not do (here SSE-C) is refused, never dropped.
     const sseC = form('uploads/sse-c', 'secret', false, [['x-amz-server-side-encryption-customer-algorithm', 'AES256']]);
     const rc = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: sseC.body, headers: { 'content-type': sseC.type } });
