@@ -226,7 +226,12 @@ describe('decide: IAM users, roles, boundaries, session policies and SCPs', () =
     // …one naming the session's own ARN is not (IAM UG "Session policies"), in the same account.
     const toSession = [{ Effect: 'Allow', Principal: { AWS: `arn:aws:sts::${OWNER}:assumed-role/r/s` }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' }];
     assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, toSession), 'Allow');
-    assert.equal(eff(session(OTHER), 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, [{ ...toSession[0], Principal: { AWS: `arn:aws:sts::${OTHER}:assumed-role/r/s` } }]), 'ImplicitDeny', 'across accounts the identity side (and its session policy) must allow');
+    const toOtherSession = [{ ...toSession[0], Principal: { AWS: `arn:aws:sts::${OTHER}:assumed-role/r/s` } }];
+    assert.equal(eff(session(OTHER), 's3:PutObject', { policies: [allowAll()] }, toOtherSession), 'Allow', 'across accounts: both sides allow');
+    assert.equal(eff(session(OTHER), 's3:PutObject', { policies: [allowAll()], sessionPolicies: [allowGet('session')] }, toOtherSession), 'ImplicitDeny', 'across accounts the identity side, session policy included, must allow');
+    // The role's permissions boundary still limits a grant naming the session.
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [], boundary: allowGet('boundary') }, toSession), 'ImplicitDeny');
+    assert.equal(eff(session(OWNER), 's3:PutObject', { policies: [] }, toSession), 'Allow');
     // Another session of the same role gains nothing from it.
     assert.equal(eff({ ...session(OWNER), sessionName: 'other' } as Principal, 's3:PutObject', { policies: [], sessionPolicies: [allowGet('session')] }, toSession), 'ImplicitDeny');
   });

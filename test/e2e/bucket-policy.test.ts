@@ -76,6 +76,17 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     const own = await root.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'shared/owners' }));
     assert.equal(await code(them.send(new ListPartsCommand({ Bucket: b, Key: 'shared/owners', UploadId: own.UploadId }))), 'AccessDenied');
     assert.equal(await code(them.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'shared/owners', UploadId: own.UploadId }))), 'AccessDenied');
+    // An explicit deny still wins over the initiator's allowance.
+    await put(b, [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${b}/shared/*` },
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringEquals: { 's3:prefix': 'shared/' } } },
+      { Effect: 'Deny', Principal: { AWS: other.accountId }, Action: 's3:AbortMultipartUpload', Resource: `arn:aws:s3:::${b}/*` },
+    ]);
+    assert.equal(await code(them.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'shared/mp', UploadId: mpu.UploadId }))), 'AccessDenied');
+    await put(b, [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${b}/shared/*` },
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringEquals: { 's3:prefix': 'shared/' } } },
+    ]);
     assert.equal(await code(them.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'shared/mp', UploadId: mpu.UploadId }))), 'OK');
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'shared/' }))), 'OK');
     assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b }))), 'AccessDenied');
@@ -100,6 +111,9 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     // With ACLs enabled (ObjectWriter) the ACL header sets an ACL: s3:PutObjectAcl is needed.
     await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
     assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'writer', Body: 'x', ACL: 'bucket-owner-full-control' }))), 'OK', 'the writer owns it: its own account authorizes the ACL');
+    // BucketOwnerPreferred: the bucket owner will own it, so its policy must allow setting the ACL too.
+    await root.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } }));
+    assert.equal(await code(them.send(new PutObjectCommand({ Bucket: b, Key: 'preferred', Body: 'x', ACL: 'bucket-owner-full-control' }))), 'AccessDenied');
   });
 
   it('copies with s3:GetObject on the source alone; tags copied along need GetObjectTagging and PutObjectTagging', async () => {
