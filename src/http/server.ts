@@ -44,8 +44,13 @@ function toS3Request(req: IncomingMessage, clock: Clock): S3Request {
   };
 }
 
-/** Unread request bytes up to this size are drained (keeping the connection); beyond it the connection closes. */
-const DRAIN_LIMIT = 1024 * 1024;
+/**
+ * Unread request bytes up to this size are drained after an early answer, keeping the
+ * connection; beyond it the connection closes. Generous on purpose: many clients (python's
+ * http.client under boto3, requests) send the whole body before reading the answer, and a
+ * socket closed under them turns the S3 error into a broken pipe or a TLS EOF.
+ */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 async function writeResult(res: ServerResponse, req: S3Request, result: S3Result): Promise<void> {
   // Headers go out in one writeHead with a flat list: cheaper than a setHeader per header,
@@ -61,8 +66,8 @@ async function writeResult(res: ServerResponse, req: S3Request, result: S3Result
   const incoming = req.body as IncomingMessage;
   if (!incoming.complete) {
     // An early answer (an error, or a handler that needed no body): node drains what is left
-    // of a small body itself; a large one is not worth reading, so tell the client the
-    // connection ends here rather than let it reuse a socket we are about to drop.
+    // of the body itself, up to DRAIN_LIMIT; a larger one is not worth reading, so tell the
+    // client the connection ends here rather than let it reuse a socket we are about to drop.
     incoming.unpipe();
     const len = Number(incoming.headers['content-length'] ?? NaN);
     if (!(len <= DRAIN_LIMIT)) flat.push('Connection', 'close');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import {
   CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, PutObjectCommand, S3Client, ChecksumAlgorithm,
@@ -152,6 +153,35 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     assert.equal((await put('big-2', sha)).status, 200);
     const got = await s3(k).send(new GetObjectCommand({ Bucket: b, Key: 'big-2' }));
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body));
+    // Over TLS too the client gets to finish sending and reads the early answer (a closed
+    // socket would leave it with an EOF in the middle of its upload instead).
+    const path = `/${b}/big`;
+    const url = new URL(`${k.httpsEndpoint!}${path}`);
+    // Written like python's http.client: the whole body first, the response read only after.
+    for (let i = 0; i < 3; i++) {
+      const headers = sigv4Headers(k, 'PUT', path, { 'content-length': String(body.length), 'if-none-match': '*', host: url.host }, sha);
+      const head = `PUT ${path} HTTP/1.1\r\n${Object.entries(headers).map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n`;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = tls.connect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => {
+          sock.pause();
+          sock.write(head);
+          sock.write(body, (err) => {
+            if (err) return reject(err);
+            const chunks: Buffer[] = [];
+            sock.on('data', (c: Buffer) => {
+              chunks.push(c);
+              if (Buffer.concat(chunks).includes('\r\n\r\n')) {
+                resolve(Buffer.concat(chunks).toString('latin1'));
+                sock.destroy();
+              }
+            });
+            sock.resume();
+          });
+        });
+        sock.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 412 /);
+    }
   });
 
   it('routes virtual-hosted-style requests (<bucket>.localhost)', async () => {
