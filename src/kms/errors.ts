@@ -28,8 +28,10 @@ export type KmsErrorCode =
   | 'UnsupportedOperationException'
   | 'ValidationException';
 
+/** Statuses other than 400, as the KMS API reference gives them. */
 const STATUS: Partial<Record<KmsErrorCode, number>> = {
   KMSInternalException: 500,
+  DryRunOperationException: 412,
 };
 
 export class KmsError extends Error {

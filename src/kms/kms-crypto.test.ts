@@ -64,7 +64,8 @@ describe('Encrypt / Decrypt', () => {
 
   test('DryRun checks everything and does nothing', async () => {
     const k = await h.createKey();
-    await h.fail('Encrypt', { KeyId: k.KeyId, Plaintext: b64('x'), DryRun: true }, 'DryRunOperationException');
+    const dry = await h.fail('Encrypt', { KeyId: k.KeyId, Plaintext: b64('x'), DryRun: true }, 'DryRunOperationException');
+    assert.equal(dry.status, 412, 'the KMS API reference gives DryRunOperationException HTTP 412');
     await h.call('DisableKey', { KeyId: k.KeyId });
     await h.fail('Encrypt', { KeyId: k.KeyId, Plaintext: b64('x'), DryRun: true }, 'DisabledException');
   });
