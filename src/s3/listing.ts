@@ -248,9 +248,6 @@ async function objectOwners(svc: Services, b: BucketRecord, items: readonly Obje
 
 const storageClassOf = (meta: { storageClass?: string }): string => meta.storageClass ?? 'STANDARD';
 
-/** Store timestamps are ISO already; normalising keeps the millisecond form S3 lists. */
-const listDate = (iso: string): string => isoDate(iso);
-
 function latestSource(svc: Services, bucket: string, prefix: string): ListSource<ObjectVersion, string> {
   return {
     fetch: (after, limit) => svc.meta.listLatest(bucket, { prefix, after, limit }),
@@ -263,7 +260,7 @@ function latestSource(svc: Services, bucket: string, prefix: string): ListSource
 function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: ((v: ObjectVersion) => XmlObject) | undefined): XmlObject {
   return {
     Key: enc(v.key),
-    LastModified: listDate(v.lastModified),
+    LastModified: isoDate(v.lastModified),
     ETag: v.etag,
     ChecksumAlgorithm: v.checksum?.algorithm,
     ChecksumType: v.checksum?.type,
@@ -437,7 +434,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx, svc
         Key: p.enc(v.key),
         VersionId: v.versionId,
         IsLatest: v.isLatest ?? false,
-        LastModified: listDate(v.lastModified),
+        LastModified: isoDate(v.lastModified),
         Owner: owner(v),
       }]);
     } else {
@@ -445,7 +442,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx, svc
         Key: p.enc(v.key),
         VersionId: v.versionId,
         IsLatest: v.isLatest ?? false,
-        LastModified: listDate(v.lastModified),
+        LastModified: isoDate(v.lastModified),
         ETag: v.etag,
         ChecksumAlgorithm: v.checksum?.algorithm,
         ChecksumType: v.checksum?.type,
@@ -515,7 +512,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx,
       // The account that will own the object (the writer under ObjectWriter), as ListParts says.
       Owner: ownerXml(u.ownerAccountId, await account(u.ownerAccountId)),
       StorageClass: storageClassOf(u.meta),
-      Initiated: listDate(u.initiated),
+      Initiated: isoDate(u.initiated),
       ChecksumAlgorithm: u.checksumAlgorithm ?? undefined,
       ChecksumType: u.checksumType ?? undefined,
     });
