@@ -51,7 +51,9 @@ export function parseTaggingXml(body: string, max: number): Record<string, strin
 }
 
 export function taggingXml(tags: Record<string, string>): XmlObject {
-  return { TagSet: { Tag: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } };
+  // Sorted by key: a tag set has no order, and S3 answers in key order (clients compare lists).
+  const keys = Object.keys(tags).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { TagSet: { Tag: keys.map((Key) => ({ Key, Value: tags[Key]! })) } };
 }
 
 export const tagCount = (tags: Record<string, string>): number => Object.keys(tags).length;

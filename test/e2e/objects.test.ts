@@ -156,6 +156,10 @@ describe('objects through @aws-sdk/client-s3', () => {
     await c.send(new PutObjectCommand({ Bucket: b, Key: 't', Body: 'tagged', Tagging: 'a=1&b=two' }));
     const t = await c.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }));
     assert.deepEqual(t.TagSet?.map((x) => `${x.Key}=${x.Value}`).sort(), ['a=1', 'b=two']);
+    // The tag set comes back in key order, whatever order it was written in.
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 't-order', Body: 'x', Tagging: 'foo=bar&bar=&10=a&9=b' }));
+    const ordered = await c.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't-order' }));
+    assert.deepEqual(ordered.TagSet, [{ Key: '10', Value: 'a' }, { Key: '9', Value: 'b' }, { Key: 'bar', Value: '' }, { Key: 'foo', Value: 'bar' }]);
     await c.send(new PutObjectTaggingCommand({ Bucket: b, Key: 't', Tagging: { TagSet: [{ Key: 'x', Value: 'y' }] } }));
     const t2 = await c.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }));
     assert.deepEqual(t2.TagSet, [{ Key: 'x', Value: 'y' }]);
