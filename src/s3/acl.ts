@@ -6,6 +6,7 @@
  * AccessControlListNotSupported) and nothing is stored; with BlockPublicAcls a public ACL
  * is refused (403 AccessDenied); IgnorePublicAcls acts only in the decision.
  */
+import type { Decision } from '../authz/decision.js';
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request, type S3Result } from '../http/request.js';
 import {
@@ -150,7 +151,9 @@ export interface WriteAcl {
  * The owner and ACL of a new object written by this request into `bucket`, from
  * `x-amz-acl` / `x-amz-grant-*` (or a POST form's `acl` field, passed as `canned`).
  */
-export async function writeAcl(svc: Services, req: S3Request, principal: AuthorizedRequest['principal'], bucket: BucketRecord, form?: { canned: string | undefined }): Promise<WriteAcl> {
+export async function writeAcl(
+  svc: Services, req: S3Request, principal: AuthorizedRequest['principal'], bucket: BucketRecord, decision: Decision, form?: { canned: string | undefined },
+): Promise<WriteAcl> {
   const access = await svc.authorizer.access.get(bucket.name);
   const canned = form ? form.canned : header(req, 'x-amz-acl')?.trim();
   const headers = form ? (canned === undefined ? {} : { 'x-amz-acl': canned }) : req.headers;
@@ -164,6 +167,11 @@ export async function writeAcl(svc: Services, req: S3Request, principal: Authori
   if (!access.aclsEnabled) {
     if (!enforcedAccepts(parsed, bucketOwner.id)) throw s3error('AccessControlListNotSupported');
     return { ownerAccountId };
+  }
+  // Authorized while the bucket had ACLs disabled, no ACL permission was needed (the header
+  // would have set nothing); ACLs were enabled since. Refuse rather than set an ACL nobody checked.
+  if (!decision.trace.some((t) => t.check.startsWith('s3:PutObjectAcl '))) {
+    throw s3error('OperationAborted', 'The bucket\'s Object Ownership changed during this request. Try again.');
   }
   refusePublic(access, parsed.acl);
   return { ownerAccountId, acl: parsed.acl };

@@ -109,7 +109,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const dest = bucket!;
   checkObjectLockHeaders(req);
-  const owner = await writeAcl(svc, req, ctx.principal, dest);
+  const owner = await writeAcl(svc, req, ctx.principal, dest, ctx.decision);
   const metadataDirective = parseDirective(req, 'x-amz-metadata-directive');
   const taggingDirective = parseDirective(req, 'x-amz-tagging-directive');
   // Validated whatever the directive, so a bad storage class or redirect is refused up front.

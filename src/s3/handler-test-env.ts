@@ -10,8 +10,9 @@ import { Authorizer } from '../authz/authorizer.js';
 import type { Config } from '../config/config.js';
 import { Keyring } from '../crypto/keyring.js';
 import { S3Error } from '../errors/s3-errors.js';
-import type { S3Result } from '../http/request.js';
-import type { OperationKind } from '../operations/operations.js';
+import type { S3Request, S3Result } from '../http/request.js';
+import type { Operation, OperationKind } from '../operations/operations.js';
+import { requiredChecks } from '../authz/actions.js';
 import { MemoryBlobStore } from '../storage/memory/blob-store.js';
 import type { ObjectVersion } from '../storage/ports.js';
 import type { VersioningState } from '../storage/ports.js';
@@ -60,6 +61,8 @@ export interface CallOpts {
   noLength?: boolean;
   /** The per-request memo of versions authorization read (AuthorizedRequest.versions). */
   versions?: Map<string, ObjectVersion | undefined>;
+  /** Only these checks in the decision's trace (default: every check of the operation). */
+  allowedActions?: readonly string[];
 }
 
 export async function call<K extends OperationKind>(env: Env, kind: K, handler: Handler<K>, o: CallOpts = {}): Promise<S3Result> {
@@ -78,7 +81,13 @@ export async function call<K extends OperationKind>(env: Env, kind: K, handler: 
     op: { kind, level: 'object', bucket: bucketName, key },
     principal: { kind: 'account-root', accountId: ACCOUNT, canonicalId: CANONICAL, accessKeyId: 'AKIAEXAMPLE' },
     auth: {},
-    decision: { effect: 'Allow' },
+    // As the pipeline's decision would read: every check of the operation allowed.
+    decision: {
+      effect: 'Allow', aclRequired: false,
+      trace: requiredChecks({ kind, level: 'object', bucket: bucketName, key } as Operation, req as unknown as S3Request)
+        .filter((c) => o.allowedActions === undefined || o.allowedActions.includes(c.action))
+        .map((c) => ({ layer: 'ownership', check: `${c.action} on ${c.resource}`, effect: 'Allow', reason: 'handler test' })),
+    },
     bucket: await env.svc.meta.getBucket(bucketName),
     body: () => Readable.from(body ? [body] : []),
     trailers: () => new Map<string, string>(),

@@ -98,7 +98,7 @@ function parseUploadChecksum(req: S3Request): { algorithm: ChecksumAlgorithm | n
 export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   checkObjectLockHeaders(req);
-  const owner = await writeAcl(svc, req, ctx.principal, bucket!);
+  const owner = await writeAcl(svc, req, ctx.principal, bucket!, ctx.decision);
   // Encryption is fixed here for every part (an SSE-KMS upload gets its object key now; parts reopen it).
   const enc = await encryptionForWrite(svc, req, ctx.principal, op);
   const meta = metaFromHeaders(req);

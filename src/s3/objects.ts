@@ -64,7 +64,7 @@ export const putObject: Handler<'PutObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
   const b = bucket!;
   checkObjectLockHeaders(req);
-  const owner = await writeAcl(svc, req, ctx.principal, b);
+  const owner = await writeAcl(svc, req, ctx.principal, b, ctx.decision);
   const enc = await encryptionForWrite(svc, req, ctx.principal, op);
   const length = ctx.contentLength;
   if (length === undefined) throw s3error('MissingContentLength');

@@ -156,7 +156,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     req, principal, auth: auth ? { kind: 'post-form', version: auth.version } : { kind: 'anonymous' }, known: [b],
     checks: [
       { action: 's3:PutObject', resource: target, bucket: op.bucket },
-      ...(acl !== undefined ? [{ action: 's3:PutObjectAcl', resource: target, bucket: op.bucket, creates: 'object' as const }] : []),
+      ...(acl !== undefined ? [{ action: 's3:PutObjectAcl', resource: target, bucket: op.bucket, creates: 'object' as const, ifAclsEnabled: true as const }] : []),
     ],
     ...(acl !== undefined ? { extraContext: new Map([['s3:x-amz-acl', acl]]) } : {}),
   });
@@ -165,7 +165,7 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     svc.log.debug('access denied', { requestId: req.requestId, operation: 'PostObject', trace: decision.trace });
     throw s3error('AccessDenied');
   }
-  const owner = await writeAcl(svc, req, principal, b, { canned: acl });
+  const owner = await writeAcl(svc, req, principal, b, decision, { canned: acl });
   const sse = fields.get('x-amz-server-side-encryption');
   if (sse !== undefined && sse !== 'AES256') throw s3error('NotImplemented', 'Only SSE-S3 (AES256) is implemented for POST uploads');
   // Fields asking for what POST does not do yet are refused, never dropped: an SSE-C key
