@@ -285,6 +285,8 @@ describe('rotation', () => {
     const k = await h.createKey();
     await h.call('EnableKeyRotation', { KeyId: k.KeyId, RotationPeriodInDays: 90 });
     assert.deepEqual((await h.call('ListKeyRotations', { KeyId: k.KeyId })).Rotations, []);
+    assert.deepEqual((await h.call('ListKeyRotations', { KeyId: k.KeyId, IncludeKeyMaterial: 'ROTATIONS_ONLY' })).Rotations, []);
+    await h.fail('ListKeyRotations', { KeyId: k.KeyId, IncludeKeyMaterial: 'BOGUS' }, 'ValidationException', /'includeKeyMaterial'.*ROTATIONS_ONLY, ALL_KEY_MATERIAL/);
     h.now = T0 + 91 * DAY;
     await h.call('Encrypt', { KeyId: k.KeyId, Plaintext: Buffer.from('x').toString('base64') });
     const r = await h.call('ListKeyRotations', { KeyId: k.KeyId });

@@ -59,6 +59,9 @@ const rotateKeyOnDemand: Op = async (call) => {
 
 const listKeyRotations: Op = async (call) => {
   const ref = call.input.string('KeyId', KEY_ID_RULE);
+  // Validated as the API defines it; both values list the rotations (key-material ids and
+  // states, which ALL_KEY_MATERIAL adds on AWS, are not modelled).
+  call.input.enumValue('IncludeKeyMaterial', ['ROTATIONS_ONLY', 'ALL_KEY_MATERIAL']);
   const paging = readPaging(call.input, 1000, 100);
   const key = await call.rotateIfDue(await readKey(call, ref, 'kms:ListKeyRotations', OWN_KEY));
   const rotations = key.material.filter((m) => m.rotationType !== undefined);
