@@ -70,7 +70,20 @@ async function writeResult(res: ServerResponse, req: S3Request, result: S3Result
     // client the connection ends here rather than let it reuse a socket we are about to drop.
     incoming.unpipe();
     const len = Number(incoming.headers['content-length'] ?? NaN);
-    if (!(len <= DRAIN_LIMIT)) flat.push('Connection', 'close');
+    if (len > DRAIN_LIMIT) {
+      flat.push('Connection', 'close');
+    } else {
+      // Known to be small, or of unknown length (chunked, as boto3 sends aws-chunked bodies):
+      // read it to the end so the client can finish sending and read the answer on a
+      // connection that stays open; a chunked body that runs past the limit ends it.
+      let drained = 0;
+      incoming.removeAllListeners('data');
+      incoming.on('data', (c: Buffer) => {
+        drained += c.length;
+        if (drained > DRAIN_LIMIT) incoming.socket.destroy();
+      });
+      incoming.resume();
+    }
   }
   const body = result.body;
   if (body === undefined || req.method === 'HEAD') {
