@@ -14,7 +14,7 @@ function parseHttpDate(v: string | undefined): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-function etagMatches(list: string, etag: string): boolean {
+export function etagMatches(list: string, etag: string): boolean {
   const bare = etag.replace(/^"|"$/g, '');
   return list.split(',').some((raw) => {
     const t = raw.trim();
@@ -87,6 +87,18 @@ export function writePrecondition(req: S3Request): ((current: Validators | undef
       if (!current) throw s3error('NoSuchKey');
       if (!etagMatches(im, current.etag)) throw s3error('PreconditionFailed', undefined, { Condition: 'If-Match' });
     }
+  };
+}
+
+/**
+ * A conditional delete (DeleteObject's If-Match, a DeleteObjects entry's <ETag>): the object
+ * must exist and match; checked inside the delete's transaction. A delete marker is no object.
+ */
+export function deletePrecondition(ifMatch: string | undefined): ((target: Validators & { isDeleteMarker?: boolean } | undefined) => void) | undefined {
+  if (ifMatch === undefined) return undefined;
+  return (target) => {
+    if (!target || target.isDeleteMarker) throw s3error('NoSuchKey');
+    if (!etagMatches(ifMatch, target.etag)) throw s3error('PreconditionFailed', undefined, { Condition: 'If-Match' });
   };
 }
 

@@ -104,13 +104,13 @@ describe('parseDeleteRequest', () => {
     const r = parseDeleteRequest(deleteXml([{ key: 'a' }, { key: ' spaced key ', versionId: 'null' }, { key: 'x&<y>' }], true));
     assert.equal(r.quiet, true);
     assert.deepEqual(r.objects, [
-      { key: 'a', versionId: undefined, conditional: false },
-      { key: ' spaced key ', versionId: 'null', conditional: false },
-      { key: 'x&<y>', versionId: undefined, conditional: false },
+      { key: 'a', versionId: undefined, etag: undefined, directoryConditions: false },
+      { key: ' spaced key ', versionId: 'null', etag: undefined, directoryConditions: false },
+      { key: 'x&<y>', versionId: undefined, etag: undefined, directoryConditions: false },
     ]);
     assert.equal(parseDeleteRequest(deleteXml([{ key: 'a' }])).quiet, false);
     assert.equal(parseDeleteRequest(deleteXml([{ key: 'a' }], 'FALSE')).quiet, false);
-    assert.equal(parseDeleteRequest(deleteXml([{ key: 'a', etag: '"e"' }])).objects[0]!.conditional, true);
+    assert.equal(parseDeleteRequest(deleteXml([{ key: 'a', etag: '"e"' }])).objects[0]!.etag, '"e"');
   });
 
   it('rejects structural problems with MalformedXML', () => {
@@ -251,11 +251,25 @@ describe('deleteObjects handler (SQLite store)', () => {
     const b = await newBucket('Unversioned');
     await put(b, 'ok');
     const long = 'k'.repeat(1025);
-    const r = parseResult(await deleteObjects(ctxFor(b, deleteXml([{ key: long }, { key: 'ok', etag: '"e"' }, { key: 'ok', versionId: '' }, { key: 'x&y <z>' }])), svc));
-    assert.deepEqual(r.errors.map((e) => [e.Key === long ? 'long' : e.Key, e.Code]), [['long', 'KeyTooLongError'], ['ok', 'NotImplemented'], ['ok', 'InvalidArgument']]);
+    const r = parseResult(await deleteObjects(ctxFor(b, deleteXml([{ key: long }, { key: 'ok', etag: '"0000"' }, { key: 'ok', versionId: '' }, { key: 'x&y <z>' }])), svc));
+    assert.deepEqual(r.errors.map((e) => [e.Key === long ? 'long' : e.Key, e.Code]), [['long', 'KeyTooLongError'], ['ok', 'PreconditionFailed'], ['ok', 'InvalidArgument']]);
     assert.deepEqual(r.deleted.map((d) => d.Key), ['x&y <z>']);
     assert.match(r.xml, /<Key>x&amp;y &lt;z&gt;<\/Key>/);
-    assert.ok(await meta.getObjectVersion(b.name, 'ok'), 'a refused conditional delete deletes nothing');
+    assert.ok(await meta.getObjectVersion(b.name, 'ok'), 'a failed conditional delete deletes nothing');
+  });
+
+  it('conditional deletes by <ETag>: the matching one (or *) deletes, a missing key is NoSuchKey; directory-bucket conditions are refused', async () => {
+    const b = await newBucket('Unversioned');
+    await put(b, 'one');
+    await put(b, 'two');
+    const etag = (await meta.getObjectVersion(b.name, 'one'))!.etag;
+    const r = parseResult(await deleteObjects(ctxFor(b, deleteXml([{ key: 'one', etag }, { key: 'two', etag: '*' }, { key: 'gone', etag: '*' }])), svc));
+    assert.deepEqual(r.deleted.map((d) => d.Key), ['one', 'two']);
+    assert.deepEqual(r.errors.map((e) => [e.Key, e.Code]), [['gone', 'NoSuchKey']]);
+    assert.equal(await meta.getObjectVersion(b.name, 'one'), undefined);
+    const dated = `<?xml version="1.0" encoding="UTF-8"?><Delete><Object><Key>x</Key><LastModifiedTime>2024-01-01T00:00:00Z</LastModifiedTime></Object></Delete>`;
+    const d = parseResult(await deleteObjects(ctxFor(b, dated), svc));
+    assert.deepEqual(d.errors.map((e) => e.Code), ['NotImplemented']);
   });
 
   it('requires Content-MD5 or an x-amz-checksum-* header and verifies it', async () => {

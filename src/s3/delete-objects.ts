@@ -27,8 +27,10 @@ export interface DeleteTarget {
   key: string;
   /** Raw <VersionId> text; validated per key, so a bad one fails only its own entry. */
   versionId: string | undefined;
-  /** <ETag>, <LastModifiedTime> or <Size> was given: a conditional delete. */
-  conditional: boolean;
+  /** <ETag>: delete only if the object's ETag matches (or `*`: if it exists). */
+  etag: string | undefined;
+  /** <LastModifiedTime> or <Size> was given: conditions S3 supports for directory buckets only. */
+  directoryConditions: boolean;
 }
 
 /** The parsed <Delete> body. */
@@ -50,7 +52,8 @@ export function parseDeleteRequest(xml: string): DeleteRequest {
     return {
       key,
       versionId: textOf(o, 'VersionId'),
-      conditional: o.ETag !== undefined || o.LastModifiedTime !== undefined || o.Size !== undefined,
+      etag: textOf(o, 'ETag'),
+      directoryConditions: o.LastModifiedTime !== undefined || o.Size !== undefined,
     };
   });
   return { quiet: quietText === 'true', objects };
@@ -101,9 +104,8 @@ async function deleteTarget(ctx: AuthorizedRequest<'DeleteObjects'>, svc: Servic
   try {
     validateKey(t.key);
     const versionId = parseVersionIdParam(t.versionId);
-    // deleteOne has no atomic precondition; refusing beats a check-then-delete race.
-    if (t.conditional) throw s3error('NotImplemented', 'Conditional deletes (ETag, LastModifiedTime, Size) are not implemented.');
-    const r = await deleteOne(svc, b, t.key, versionId);
+    if (t.directoryConditions) throw s3error('NotImplemented', 'Conditional deletes on LastModifiedTime or Size are for directory buckets; not implemented.');
+    const r = await deleteOne(svc, b, t.key, versionId, t.etag);
     // S3: a version delete echoes VersionId (and flags a removed delete marker, whose id it
     // repeats as DeleteMarkerVersionId); a plain delete in a versioned bucket reports the
     // marker it created; an unversioned delete reports only the key.

@@ -7,7 +7,7 @@ import type { InlineBlob, ObjectMeta, ObjectVersion } from '../storage/ports.js'
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksums.js';
 import { parseChecksumRequest, verifyChecksums } from './checksum-request.js';
 import { emptyResult, httpDate, metaFromHeaders, metaHeaders, xmlResult } from './common.js';
-import { checkReadConditions, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
+import { checkReadConditions, deletePrecondition, parseRange, readConditionHeaders, writePrecondition } from './conditions.js';
 import type { AuthorizedRequest, Handler, Services } from './context.js';
 import { discardBlobs, readInlineObject, readObject, storeData, type StoredData } from './object-io.js';
 import { checkObjectLockHeaders, encryptionForWrite, objectKeyFor, opaqueEtag, sseDepsOf, sseHeaders, type WriteEncryption } from './sse.js';
@@ -225,7 +225,7 @@ export const headObject: Handler<'HeadObject'> = async (ctx, svc) => {
 
 export const deleteObject: Handler<'DeleteObject'> = async (ctx, svc) => {
   const { req, op, bucket } = ctx;
-  const result = await deleteOne(svc, bucket!, op.key, parseVersionIdParam(req.query.get('versionId')));
+  const result = await deleteOne(svc, bucket!, op.key, parseVersionIdParam(req.query.get('versionId')), header(req, 'if-match'));
   const headers: Record<string, string> = {};
   if (result.deleteMarker) headers['x-amz-delete-marker'] = 'true';
   if (result.versionId !== undefined) headers['x-amz-version-id'] = result.versionId;
@@ -239,14 +239,16 @@ export interface DeleteOutcome {
 }
 
 /** DeleteObject semantics for each versioning state; shared with DeleteObjects. */
-export async function deleteOne(svc: Services, b: NonNullable<AuthorizedRequest['bucket']>, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+export async function deleteOne(svc: Services, b: NonNullable<AuthorizedRequest['bucket']>, key: string, versionId: string | undefined, ifMatch?: string): Promise<DeleteOutcome> {
+  // Conditional deletes are checked in the delete's own transaction: no other write between.
+  const precondition = deletePrecondition(ifMatch);
   if (versionId !== undefined) {
-    const { removed, blobIds } = await svc.meta.removeVersion(b.name, key, versionId);
+    const { removed, blobIds } = await svc.meta.removeVersion(b.name, key, versionId, precondition);
     discardBlobs(svc, blobIds);
     return { deleteMarker: removed?.isDeleteMarker ?? false, versionId };
   }
   if (b.versioning === 'Unversioned') {
-    const { blobIds } = await svc.meta.removeVersion(b.name, key, 'null');
+    const { blobIds } = await svc.meta.removeVersion(b.name, key, 'null', precondition);
     discardBlobs(svc, blobIds);
     return { deleteMarker: false, versionId: undefined };
   }
@@ -267,7 +269,7 @@ export async function deleteOne(svc: Services, b: NonNullable<AuthorizedRequest[
     pieces: [],
     sse: { algorithm: 'AES256' },
   };
-  const garbage = await svc.meta.insertVersion(marker, { replaceNullVersion });
+  const garbage = await svc.meta.insertVersion(marker, { replaceNullVersion, ...(precondition ? { precondition } : {}) });
   discardBlobs(svc, garbage.blobIds);
   return { deleteMarker: true, versionId: id };
 }

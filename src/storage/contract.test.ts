@@ -245,6 +245,20 @@ export function runMetadataContract(name: string, makeStore: () => Promise<Metad
         await assert.rejects(store.deleteBucket('nope'), conflict('no-such-bucket'));
       });
 
+      it('removeVersion checks its precondition against that version inside the same commit', async () => {
+        await store.insertVersion(version('b', 'k', 'null'), { replaceNullVersion: true });
+        const seen: (string | undefined)[] = [];
+        await assert.rejects(store.removeVersion('b', 'k', 'null', (v) => {
+          seen.push(v?.versionId);
+          throw new Error('precondition failed');
+        }), /precondition failed/);
+        assert.ok(await store.getObjectVersion('b', 'k', 'null'), 'a failed precondition removes nothing');
+        await store.removeVersion('b', 'k', 'missing', (v) => seen.push(v === undefined ? 'absent' : v.versionId));
+        const r = await store.removeVersion('b', 'k', 'null', (v) => seen.push(v?.versionId));
+        assert.equal(r.removed?.versionId, 'null');
+        assert.deepEqual(seen, ['null', 'absent', 'null']);
+      });
+
       it('refuses to delete a bucket holding a version, a delete marker or an upload', async () => {
         await store.insertVersion(version('b', 'k', 'null'), { replaceNullVersion: true });
         await assert.rejects(store.deleteBucket('b'), conflict('bucket-not-empty'));

@@ -261,7 +261,8 @@ export interface MetadataStore {
   getObjectVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined>;
   insertVersion(v: ObjectVersion, opts: InsertVersionOptions): Promise<Garbage>;
   /** Removes one version; the previous version becomes latest. undefined when absent. */
-  removeVersion(bucket: string, key: string, versionId: string): Promise<{ removed: ObjectVersion | undefined } & Garbage>;
+  /** Removes one version; `precondition` (checked in the same transaction) sees that version, or undefined when it does not exist. */
+  removeVersion(bucket: string, key: string, versionId: string, precondition?: WritePrecondition): Promise<{ removed: ObjectVersion | undefined } & Garbage>;
   setObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string>): Promise<boolean>;
   /** Replaces a version's ACL; false when the version does not exist. */
   setObjectAcl(bucket: string, key: string, versionId: string, acl: Acl): Promise<boolean>;

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  CopyObjectCommand, CreateBucketCommand, GetBucketLocationCommand, type BucketLocationConstraint, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
+  CopyObjectCommand, CreateBucketCommand, PutBucketVersioningCommand, GetBucketLocationCommand, type BucketLocationConstraint, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3ServiceException,
   GetObjectTaggingCommand, PutObjectTaggingCommand, GetObjectAttributesCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
@@ -43,6 +43,27 @@ describe('objects through @aws-sdk/client-s3', () => {
     await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
     await c.send(new DeleteBucketCommand({ Bucket: b }));
     await expectError(c.send(new HeadBucketCommand({ Bucket: b })), 'NotFound', 404);
+  });
+
+  it('deletes conditionally with If-Match (the ETag or *), atomically; a mismatch or a missing key deletes nothing', async () => {
+    const c = s3(k);
+    const b = bucketName();
+    await c.send(new CreateBucketCommand({ Bucket: b }));
+    const put = await c.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v1' }));
+    await expectError(c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '"00000000000000000000000000000000"' })), 'PreconditionFailed', 412);
+    assert.equal((await c.send(new HeadObjectCommand({ Bucket: b, Key: 'k' }))).ETag, put.ETag, 'still there');
+    await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: put.ETag }));
+    await expectError(c.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), 'NotFound', 404);
+    await expectError(c.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '*' })), 'NoSuchKey', 404);
+    // Versioned: the delete marker goes in only if the current version matches.
+    await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    const v = await c.send(new PutObjectCommand({ Bucket: b, Key: 'vk', Body: 'x' }));
+    await expectError(c.send(new DeleteObjectCommand({ Bucket: b, Key: 'vk', IfMatch: '"00000000000000000000000000000000"' })), 'PreconditionFailed', 412);
+    const marked = await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'vk', IfMatch: '*' }));
+    assert.equal(marked.DeleteMarker, true);
+    await expectError(c.send(new DeleteObjectCommand({ Bucket: b, Key: 'vk', IfMatch: '*' })), 'NoSuchKey', 404);
+    // A version delete checks that version.
+    await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'vk', VersionId: v.VersionId, IfMatch: v.ETag }));
   });
 
   it('pages ListBuckets with max-buckets and continuation tokens, filtered by prefix', async () => {

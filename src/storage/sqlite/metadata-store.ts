@@ -18,6 +18,7 @@ import {
   type AccessKeyRecord, type AccountConfigKind, type IamEntityKind, type AccountRecord, type BucketConfigKind, type BucketRecord, type DataPiece,
   type Garbage, type InlineBlob, type InsertVersionOptions, type ListPage, type MetadataStore, type ObjectVersion,
   type PartRecord, type UploadRecord, type VersioningState,
+  type WritePrecondition,
 } from '../ports.js';
 import { compareUtf8, prefixUpperBound, wellFormed } from '../keys.js';
 import { MIGRATIONS } from './schema.js';
@@ -631,9 +632,10 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  removeVersion(bucket: string, key: string, versionId: string): Promise<{ removed: ObjectVersion | undefined } & Garbage> {
+  removeVersion(bucket: string, key: string, versionId: string, precondition?: WritePrecondition): Promise<{ removed: ObjectVersion | undefined } & Garbage> {
     return this.write(() => {
       const row = this.s.version.get(bucket, key, versionId);
+      precondition?.(row === undefined ? undefined : toVersion(row));
       if (row === undefined) return { removed: undefined, blobIds: [] };
       const removed = toVersion(row);
       const garbage: string[] = [];
