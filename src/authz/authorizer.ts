@@ -82,9 +82,8 @@ export class Authorizer {
     }
     // BucketOwnerEnforced: the ACL headers the handler accepts there (bucket-owner-full-control,
     // private) set nothing, so they need no ACL permission; any other is refused by the handler.
-    if (withoutAcls.size > 0 && input.checks.some((c) => c.ifAclsEnabled && c.bucket !== undefined && withoutAcls.has(c.bucket))) {
-      input = { ...input, checks: input.checks.filter((c) => !(c.ifAclsEnabled && c.bucket !== undefined && withoutAcls.has(c.bucket))) };
-    }
+    const unneeded = (c: Check): boolean => c.ifAclsEnabled === true && c.bucket !== undefined && withoutAcls.has(c.bucket);
+    if (input.checks.some(unneeded)) input = { ...input, checks: input.checks.filter((c) => !unneeded(c)) };
     const aclInputs = aclBuckets.size === 0 ? undefined : await this.aclInputs(input, owners, aclBuckets);
     const p = input.principal;
     let identity: LoadedIdentity | undefined;

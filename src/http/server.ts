@@ -65,9 +65,9 @@ async function writeResult(res: ServerResponse, req: S3Request, result: S3Result
   }
   const incoming = req.body as IncomingMessage;
   if (!incoming.complete) {
-    // An early answer (an error, or a handler that needed no body): node drains what is left
-    // of the body itself, up to DRAIN_LIMIT; a larger one is not worth reading, so tell the
-    // client the connection ends here rather than let it reuse a socket we are about to drop.
+    // An early answer (an error, or a handler that needed no body). A body declared larger
+    // than DRAIN_LIMIT is not worth reading: tell the client the connection ends here rather
+    // than let it reuse a socket we are about to drop.
     incoming.unpipe();
     const len = Number(incoming.headers['content-length'] ?? NaN);
     if (len > DRAIN_LIMIT) {
