@@ -142,82 +142,184 @@ function clockKeys(d: Date): void {
   clockSecond = second;
 }
 
-function set(m: Map<string, ContextValue>, k: string, v: ContextValue | undefined): void {
-  if (v !== undefined) m.set(k, v);
+type Resolver = (input: ContextInput) => ContextValue | undefined;
+
+const signatureVersion = (auth: AuthInfo): string | undefined => {
+  switch (auth.kind) {
+    case 'anonymous': return undefined;
+    case 'sigv4': return 'AWS4-HMAC-SHA256';
+    case 'sigv2': return 'AWS';
+    case 'post-form': return auth.version === 'v4' ? 'AWS4-HMAC-SHA256' : 'AWS';
+  }
+};
+const signatureForm = (auth: AuthInfo): 'header' | 'query' | 'POST' | undefined => {
+  switch (auth.kind) {
+    case 'anonymous': return undefined;
+    case 'sigv4': return auth.v4.form;
+    case 'sigv2': return auth.v2.form;
+    case 'post-form': return 'POST';
+  }
+};
+const signatureAgeMs = (auth: AuthInfo): number | undefined =>
+  auth.kind === 'sigv4' ? auth.v4.signatureAgeMs : auth.kind === 'sigv2' ? auth.v2.signatureAgeMs : undefined;
+const signedPrincipal = (input: ContextInput): Exclude<Principal, { kind: 'anonymous' }> | undefined =>
+  input.principal.kind === 'anonymous' ? undefined : input.principal;
+const sessionOf = (input: ContextInput): NonNullable<Exclude<Principal, { kind: 'anonymous' }>['session']> | undefined =>
+  signedPrincipal(input)?.session;
+
+/** How each fixed key is computed from the request. Tag keys (`…/<tag>`) are resolved apart. */
+const RESOLVERS: ReadonlyMap<string, Resolver> = new Map<string, Resolver>([
+  ['aws:securetransport', ({ req }) => (req.tls ? 'true' : 'false')],
+  ['aws:sourceip', ({ req }) => req.clientIp || undefined],
+  ['aws:currenttime', ({ req }) => (clockKeys(req.receivedAt), clockIso)],
+  ['aws:epochtime', ({ req }) => (clockKeys(req.receivedAt), clockEpoch)],
+  ['aws:requestedregion', (i) => i.region],
+  ['aws:viaawsservice', () => 'false'],
+  ['aws:useragent', ({ req }) => header(req, 'user-agent')],
+  ['aws:referer', ({ req }) => header(req, 'referer')],
+  ['aws:principaltype', ({ principal: p }) => (p.kind === 'anonymous' ? 'Anonymous' : PRINCIPAL_TYPE[p.kind])],
+  ['aws:userid', ({ principal: p }) => (p.kind === 'anonymous' ? 'anonymous' : principalUserId(p))],
+  ['aws:principalarn', ({ principal: p }) => (p.kind === 'anonymous' ? undefined : principalArn(p))],
+  ['aws:principalaccount', (i) => signedPrincipal(i)?.accountId],
+  ['aws:principalisawsservice', (i) => (signedPrincipal(i) ? 'false' : undefined)],
+  ['aws:username', ({ principal: p }) => (p.kind === 'iam-user' ? p.userName : undefined)],
+  ['aws:tokenissuetime', (i) => sessionOf(i)?.issuedAt.replace(/\.\d{3}Z$/, 'Z')],
+  ['aws:multifactorauthpresent', (i) => {
+    const s = sessionOf(i);
+    return s === undefined ? undefined : s.mfaAuthenticatedAt !== undefined ? 'true' : 'false';
+  }],
+  ['aws:multifactorauthage', (i) => {
+    const at = sessionOf(i)?.mfaAuthenticatedAt;
+    return at === undefined ? undefined : String(Math.max(0, Math.floor((i.req.receivedAt.getTime() - Date.parse(at)) / 1000)));
+  }],
+  ['aws:sourceidentity', (i) => sessionOf(i)?.sourceIdentity],
+  ['aws:resourceaccount', (i) => i.resourceAccount],
+  ['s3:resourceaccount', (i) => i.resourceAccount],
+  // Listing parameters are present only when sent (`prefix=` counts as present and empty).
+  ['s3:prefix', ({ req }) => req.query.get('prefix')],
+  ['s3:delimiter', ({ req }) => req.query.get('delimiter')],
+  ['s3:max-keys', ({ req }) => req.query.get('max-keys')],
+  ['s3:versionid', ({ req }) => req.query.get('versionId')],
+  ...HEADER_KEYS.map(([h, k]): [string, Resolver] => [k, ({ req }) => header(req, h)]),
+  ['s3:requestobjecttagkeys', (i) => (i.requestObjectTags ? Object.keys(i.requestObjectTags) : undefined)],
+  ['s3:signatureversion', (i) => signatureVersion(i.auth)],
+  ['s3:authtype', (i) => {
+    const form = signatureForm(i.auth);
+    return form === undefined ? undefined : form === 'POST' ? 'POST' : form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER';
+  }],
+  ['s3:signatureage', (i) => {
+    const age = signatureAgeMs(i.auth);
+    return age === undefined ? undefined : String(Math.max(0, Math.round(age)));
+  }],
+  ['s3:tlsversion', ({ req }) => {
+    const v = req.tls ? /^TLSv(\d)(?:\.(\d))?$/.exec(req.tls.version) : null;
+    return v ? `${v[1]}.${v[2] ?? '0'}` : undefined;
+  }],
+]);
+
+/** Tag sets that become `<prefix><lower-cased tag key>` keys (a later tag wins a case collision). */
+const TAG_SOURCES: ReadonlyArray<readonly [string, (input: ContextInput) => Record<string, string> | undefined]> = [
+  ['aws:principaltag/', (i) => (i.principal.kind === 'anonymous' ? undefined : i.principalTags)],
+  ['s3:requestobjecttag/', (i) => i.requestObjectTags],
+];
+
+/**
+ * The request-level context (object tags of stored objects are added per check). A Map whose
+ * request-derived keys are computed when first read: a policy reads a handful of the ~40 keys,
+ * and building all of them for every request was most of a bucket policy's cost on a small
+ * GET. Reads, writes and deletes behave as on a Map built eagerly; a key set or deleted
+ * explicitly wins over the computed one, and iterating (or copying) computes every key first.
+ */
+export class RequestContext extends Map<string, ContextValue> {
+  private removed: Set<string> | undefined;
+  private complete = false;
+
+  constructor(private readonly input: ContextInput) {
+    super();
+  }
+
+  override get(key: string): ContextValue | undefined {
+    const v = super.get(key);
+    if (v !== undefined || this.complete || this.removed?.has(key) === true) return v;
+    return this.resolve(key);
+  }
+
+  override has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  override delete(key: string): boolean {
+    const had = this.has(key);
+    (this.removed ??= new Set()).add(key);
+    super.delete(key);
+    return had;
+  }
+
+  override get size(): number {
+    this.computeAll();
+    return super.size;
+  }
+
+  override entries(): MapIterator<[string, ContextValue]> {
+    this.computeAll();
+    return super.entries();
+  }
+
+  override keys(): MapIterator<string> {
+    this.computeAll();
+    return super.keys();
+  }
+
+  override values(): MapIterator<ContextValue> {
+    this.computeAll();
+    return super.values();
+  }
+
+  override forEach(fn: (value: ContextValue, key: string, map: Map<string, ContextValue>) => void, thisArg?: unknown): void {
+    this.computeAll();
+    super.forEach(fn, thisArg);
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, ContextValue]> {
+    return this.entries();
+  }
+
+  private resolve(key: string): ContextValue | undefined {
+    const r = RESOLVERS.get(key);
+    let v: ContextValue | undefined;
+    if (r !== undefined) {
+      v = r(this.input);
+    } else {
+      const slash = key.indexOf('/');
+      if (slash < 0) return undefined;
+      const prefix = key.slice(0, slash + 1);
+      for (const [p, source] of TAG_SOURCES) if (p === prefix) v = tagValue(source(this.input), key.slice(slash + 1));
+    }
+    if (v !== undefined) super.set(key, v);
+    return v;
+  }
+
+  private computeAll(): void {
+    if (this.complete) return;
+    for (const key of RESOLVERS.keys()) this.get(key);
+    for (const [prefix, source] of TAG_SOURCES) {
+      for (const k of Object.keys(source(this.input) ?? {})) this.get(`${prefix}${k.toLowerCase()}`);
+    }
+    this.complete = true;
+  }
+}
+
+/** The value of the tag whose lower-cased key is `lower` (the last one, as building the keys in order would leave it). */
+function tagValue(tags: Record<string, string> | undefined, lower: string): string | undefined {
+  if (tags === undefined) return undefined;
+  let v: string | undefined;
+  for (const k of Object.keys(tags)) if (k.toLowerCase() === lower) v = tags[k];
+  return v;
 }
 
 /** Builds the request-level context (object tags of stored objects are added per check). */
 export function buildRequestContext(input: ContextInput): Map<string, ContextValue> {
-  const { req, principal, auth } = input;
-  const m = new Map<string, ContextValue>();
-  const now = req.receivedAt;
-  set(m, 'aws:securetransport', req.tls ? 'true' : 'false');
-  if (req.clientIp) set(m, 'aws:sourceip', req.clientIp);
-  clockKeys(now);
-  set(m, 'aws:currenttime', clockIso);
-  set(m, 'aws:epochtime', clockEpoch);
-  set(m, 'aws:requestedregion', input.region);
-  set(m, 'aws:viaawsservice', 'false');
-  set(m, 'aws:useragent', header(req, 'user-agent'));
-  set(m, 'aws:referer', header(req, 'referer'));
-  if (principal.kind === 'anonymous') {
-    set(m, 'aws:principaltype', 'Anonymous');
-    set(m, 'aws:userid', 'anonymous');
-  } else {
-    set(m, 'aws:principalarn', principalArn(principal));
-    set(m, 'aws:principalaccount', principal.accountId);
-    set(m, 'aws:principaltype', PRINCIPAL_TYPE[principal.kind]);
-    set(m, 'aws:userid', principalUserId(principal));
-    set(m, 'aws:principalisawsservice', 'false');
-    if (principal.kind === 'iam-user') set(m, 'aws:username', principal.userName);
-    const s = principal.session;
-    if (s) {
-      set(m, 'aws:tokenissuetime', s.issuedAt.replace(/\.\d{3}Z$/, 'Z'));
-      set(m, 'aws:multifactorauthpresent', s.mfaAuthenticatedAt !== undefined ? 'true' : 'false');
-      if (s.mfaAuthenticatedAt !== undefined) set(m, 'aws:multifactorauthage', String(Math.max(0, Math.floor((now.getTime() - Date.parse(s.mfaAuthenticatedAt)) / 1000))));
-      if (s.sourceIdentity !== undefined) set(m, 'aws:sourceidentity', s.sourceIdentity);
-    }
-    for (const [k, v] of Object.entries(input.principalTags ?? {})) m.set(`aws:principaltag/${k.toLowerCase()}`, v);
-  }
-  set(m, 'aws:resourceaccount', input.resourceAccount);
-  set(m, 's3:resourceaccount', input.resourceAccount);
-
-  // Listing parameters are present only when sent (`prefix=` counts as present and empty).
-  set(m, 's3:prefix', req.query.get('prefix'));
-  set(m, 's3:delimiter', req.query.get('delimiter'));
-  set(m, 's3:max-keys', req.query.get('max-keys'));
-  set(m, 's3:versionid', req.query.get('versionId'));
-  for (const [h, k] of HEADER_KEYS) set(m, k, header(req, h));
-  if (input.requestObjectTags) {
-    const keys = Object.keys(input.requestObjectTags);
-    for (const k of keys) m.set(`s3:requestobjecttag/${k.toLowerCase()}`, input.requestObjectTags[k]!);
-    m.set('s3:requestobjecttagkeys', keys);
-  }
-
-  const signed = (version: string, form: 'header' | 'query', ageMs: number): void => {
-    set(m, 's3:signatureversion', version);
-    set(m, 's3:authtype', form === 'query' ? 'REST-QUERY-STRING' : 'REST-HEADER');
-    set(m, 's3:signatureage', String(Math.max(0, Math.round(ageMs))));
-  };
-  switch (auth.kind) {
-    case 'anonymous':
-      break;
-    case 'sigv4':
-      signed('AWS4-HMAC-SHA256', auth.v4.form, auth.v4.signatureAgeMs);
-      break;
-    case 'sigv2':
-      signed('AWS', auth.v2.form, auth.v2.signatureAgeMs);
-      break;
-    case 'post-form':
-      set(m, 's3:signatureversion', auth.version === 'v4' ? 'AWS4-HMAC-SHA256' : 'AWS');
-      set(m, 's3:authtype', 'POST');
-      break;
-  }
-  if (req.tls) {
-    const v = /^TLSv(\d)(?:\.(\d))?$/.exec(req.tls.version);
-    if (v) set(m, 's3:tlsversion', `${v[1]}.${v[2] ?? '0'}`);
-  }
-  return m;
+  return new RequestContext(input);
 }
 
 /**

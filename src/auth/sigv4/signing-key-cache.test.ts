@@ -19,7 +19,10 @@ describe('SigningKeyCache', () => {
     assert.deepEqual(cache.get('AKID', 'rotated', scope), deriveSigningKey('rotated', scope));
     assert.deepEqual(cache.get('AKID', 'secret', { ...scope, date: '20130525' }), deriveSigningKey('secret', { ...scope, date: '20130525' }));
     assert.notEqual(cache.get('OTHER', 'secret', scope), k1);
-    assert.equal(cache.size, 4);
+    // The rotated secret replaced the entry of its key and scope; the old one is derived again.
+    assert.equal(cache.size, 3);
+    assert.deepEqual(cache.get('AKID', 'secret', scope), k1);
+    assert.deepEqual(cache.get('AKID', 'rotated', scope), deriveSigningKey('rotated', scope));
   });
   it('evicts the least recently used entry at capacity', () => {
     const cache = new SigningKeyCache(2);

@@ -1,16 +1,20 @@
-import { sha256Base64 } from './sha256-hex.js';
 import { deriveSigningKey, type CredentialScope } from './signing-key.js';
 
 interface Entry {
   key: Buffer;
+  /** The secret the key was derived from: a hit must present the same one. */
+  secret: string;
   lastUsed: number;
 }
 
 /**
  * A bounded LRU of derived SigV4 signing keys. Deriving costs four HMACs; a key only changes
  * with its scope (daily) or the secret, so one derivation serves every request of the day.
- * Entries are keyed by a SHA-256 fingerprint of the secret rather than the secret itself, so
- * a rotated secret can never be served a stale key and secrets never become map keys.
+ * Entries are keyed by access key and scope; each remembers the secret it was derived from,
+ * and a request presenting another secret (a rotated one) gets a fresh derivation, never the
+ * stale key. (Comparing the two secrets is not a timing oracle: both come from the server's
+ * own credential store, never from the request. Hashing the secret instead, as this cache
+ * once did, cost a SHA-256 on every request.)
  */
 export class SigningKeyCache {
   private readonly entries = new Map<string, Entry>();
@@ -23,17 +27,17 @@ export class SigningKeyCache {
 
   /** The signing key for (access key, secret, scope), derived on a miss; the returned buffer is shared and must not be modified. */
   get(accessKeyId: string, secret: string, scope: CredentialScope): Buffer {
-    const id = `${accessKeyId}\n${sha256Base64(secret)}\n${scope.date}/${scope.region}/${scope.service}`;
+    const id = `${accessKeyId}\n${scope.date}/${scope.region}/${scope.service}`;
     const hit = this.entries.get(id);
-    if (hit !== undefined) {
+    if (hit !== undefined && hit.secret === secret) {
       // A hit only stamps the entry; the scan for the oldest happens on the rare insert into a
       // full cache (a new key or a new day), keeping the per-request path to one lookup.
       hit.lastUsed = ++this.tick;
       return hit.key;
     }
     const key = deriveSigningKey(secret, scope);
-    if (this.entries.size >= this.maxEntries) this.evictOldest();
-    this.entries.set(id, { key, lastUsed: ++this.tick });
+    if (hit === undefined && this.entries.size >= this.maxEntries) this.evictOldest();
+    this.entries.set(id, { key, secret, lastUsed: ++this.tick });
     return key;
   }
 

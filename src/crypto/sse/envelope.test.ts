@@ -26,6 +26,13 @@ test('canonicalContext: sorted keys, JSON, independent of insertion order', () =
   );
 });
 
+test('canonicalContext is byte for byte the sorted JSON.stringify form (it is stored: AADs of every object)', () => {
+  const reference = (ctx: Record<string, string>): string =>
+    `{${Object.keys(ctx).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(ctx[k])}`).join(',')}}`;
+  const anyString = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('\ud800', 'a\udc00b', '\u2028', '\u007f', '"\\'));
+  fc.assert(fc.property(fc.dictionary(anyString, anyString), (ctx) => assert.equal(canonicalContext(ctx), reference(ctx))), { numRuns: 500 });
+});
+
 test('newDataKey / openDataKey round trip, bound to the context', () => {
   const ctx = { bucket: 'b', key: 'photos/cat.jpg', versionId: 'v1' };
   const { dek, wrapped } = newDataKey(ring, ctx);

@@ -20,17 +20,23 @@ export const DEK_BYTES = 32;
 // AAD never equals a wrap AAD.
 type Use = 'data-key' | 'secret' | 'stream' | 'object-key';
 
+// Strings JSON.stringify would print unchanged between quotes: no quote, backslash, control
+// character or surrogate (a lone one is escaped; pairs take the slow path too, to keep this simple).
+const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+const jsonString = (s: string): string => (JSON_PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
 /** The canonical serialisation: JSON object with keys sorted by UTF-16 code unit, no whitespace. */
 export function canonicalContext(ctx: EncryptionContext): string {
   const keys = Object.keys(ctx).sort();
-  const parts: string[] = [];
-  for (const k of keys) {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v: unknown = ctx[k];
     if (typeof v !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(k)} must be a string`);
-    parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    out += `${i === 0 ? '' : ','}${jsonString(k)}:${jsonString(v)}`;
   }
   // Built by hand: JSON.stringify of an object would put integer-like keys ("10", "9") first.
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 function contextAad(use: Use, ctx: EncryptionContext): Buffer {
