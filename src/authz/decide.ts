@@ -97,6 +97,7 @@ export function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest):
 const LOCKOUT_EXEMPT = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
 
 const EMPTY: ReadonlyMap<string, ContextValue> = new Map();
+const NO_MATCHES: readonly StatementMatch[] = [];
 
 function describe(m: StatementMatch): string {
   return m.sid !== undefined ? `statement ${m.index} (Sid ${JSON.stringify(m.sid)})` : `statement ${m.index}`;
@@ -121,9 +122,12 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   const what = `${check.action} on ${check.resource}`;
   const owner = check.bucket === undefined ? undefined : input.bucketOwners.get(check.bucket);
   const policy = check.bucket === undefined ? undefined : input.bucketPolicies?.get(check.bucket);
-  const context = input.contextFor?.(check) ?? input.context ?? EMPTY;
-  const req: EvalRequest = { action: check.action, resource: check.resource, principal: principalFacts(principal), context };
-  const matches: StatementMatch[] = policy ? evaluatePolicy(policy, req, { missingKeys: false }).matches : [];
+  // Built only when a policy is evaluated: a request no policy reads (the owner's root on a
+  // bucket without a policy) skips the principal's ARN and the context.
+  let evalRequest: EvalRequest | undefined;
+  const req = (): EvalRequest =>
+    (evalRequest ??= { action: check.action, resource: check.resource, principal: principalFacts(principal), context: input.contextFor?.(check) ?? input.context ?? EMPTY });
+  const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), { missingKeys: false }).matches : NO_MATCHES;
   const isOwnerRoot = principal.kind === 'account-root' && owner !== undefined && principal.accountId === owner;
   const deny = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ExplicitDeny', reason }];
   const implicit = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ImplicitDeny', reason }];
@@ -131,16 +135,16 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
 
   // 1. Explicit denies, wherever they are.
   const id = principal.kind === 'anonymous' ? undefined : input.identity;
-  const scps = id?.scpLevels?.map((level) => evaluateSet(level, req));
+  const scps = id?.scpLevels?.map((level) => evaluateSet(level, req()));
   const scpDenies = scps?.flatMap((r) => r.denies) ?? [];
   if (scpDenies.length > 0) return deny('scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
   const usesPolicies = id !== undefined && principal.kind !== 'account-root';
-  const identity = usesPolicies ? evaluateSet(id.policies, req) : undefined;
-  const boundary = usesPolicies && id.boundary ? evaluateSet([id.boundary], req) : undefined;
-  const session = id?.sessionPolicies && id.sessionPolicies.length > 0 ? evaluateSet(id.sessionPolicies, req) : undefined;
-  for (const [layer, r] of [['identity-policy', identity], ['permissions-boundary', boundary], ['session-policy', session]] as const) {
-    if (r && r.denies.length > 0) return deny(layer, `explicit deny: ${r.denies.join(', ')}`);
-  }
+  const identity = usesPolicies ? evaluateSet(id.policies, req()) : undefined;
+  const boundary = usesPolicies && id.boundary ? evaluateSet([id.boundary], req()) : undefined;
+  const session = id?.sessionPolicies && id.sessionPolicies.length > 0 ? evaluateSet(id.sessionPolicies, req()) : undefined;
+  if (identity && identity.denies.length > 0) return deny('identity-policy', `explicit deny: ${identity.denies.join(', ')}`);
+  if (boundary && boundary.denies.length > 0) return deny('permissions-boundary', `explicit deny: ${boundary.denies.join(', ')}`);
+  if (session && session.denies.length > 0) return deny('session-policy', `explicit deny: ${session.denies.join(', ')}`);
   const denies = matches.filter((m) => m.effect === 'Deny');
   if (denies.length > 0) {
     if (isOwnerRoot && LOCKOUT_EXEMPT.has(check.action)) {
@@ -200,7 +204,7 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     // it (IAM UG "Session policies"); one naming the role is. A role session also stays within
     // its role's boundary.
     const sessionLimited = session !== undefined && session.allow === undefined
-      && !(grant !== undefined && sameAccount && policy !== undefined && grantNamesSession(policy, req, principal));
+      && !(grant !== undefined && sameAccount && policy !== undefined && grantNamesSession(policy, req(), principal));
     const sessionBlocks = sessionLimited
       || (principal.kind === 'assumed-role' && boundary !== undefined && boundary.allow === undefined);
     if (grant && input.restrictedBuckets?.has(check.bucket)) {

@@ -138,15 +138,12 @@ const OVERRIDES: readonly [string, string][] = [
   ['response-content-encoding', 'Content-Encoding'],
 ];
 
-function objectHeaders(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: ObjectVersion): Record<string, string> {
-  const h: Record<string, string> = {
-    ...metaHeaders(v.meta),
-    ETag: v.etag,
-    'Last-Modified': httpDate(v.lastModified),
-    'Accept-Ranges': 'bytes',
-    ...sseHeaders(v.sse),
-    ...versionIdHeader(ctx.bucket!, v),
-  };
+function objectHeaders(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: ObjectVersion, lastModified: string): Record<string, string> {
+  const h = metaHeaders(v.meta);
+  h.ETag = v.etag;
+  h['Last-Modified'] = lastModified;
+  h['Accept-Ranges'] = 'bytes';
+  Object.assign(h, sseHeaders(v.sse), versionIdHeader(ctx.bucket!, v));
   if (tagCount(v.tags) > 0) h['x-amz-tagging-count'] = String(tagCount(v.tags));
   const overrides = OVERRIDES.filter(([q]) => ctx.req.query.has(q));
   if (overrides.length > 0 && ctx.principal.kind === 'anonymous') {
@@ -164,8 +161,9 @@ function checksumHeaders(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: 
 /** Shared by GET and HEAD: conditions, partNumber, Range → status, headers and byte range. */
 function planRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: ObjectVersion): { status: number; headers: Record<string, string>; start: number; end: number } {
   const { req } = ctx;
-  checkReadConditions(readConditionHeaders(req), v, { 'Last-Modified': httpDate(v.lastModified) });
-  const headers = objectHeaders(ctx, v);
+  const lastModified = httpDate(v.lastModified);
+  checkReadConditions(readConditionHeaders(req), v, { 'Last-Modified': lastModified });
+  const headers = objectHeaders(ctx, v, lastModified);
   const partParam = req.query.get('partNumber');
   if (partParam !== undefined) {
     const n = intParam(req, 'partNumber', 1, 1, 10000);
@@ -196,7 +194,8 @@ function planRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>, v: ObjectV
       end: range.end,
     };
   }
-  return { status: 200, headers: { ...headers, 'Content-Length': String(v.size), ...checksumHeaders(ctx, v, true) }, start: 0, end: v.size - 1 };
+  headers['Content-Length'] = String(v.size);
+  return { status: 200, headers: Object.assign(headers, checksumHeaders(ctx, v, true)), start: 0, end: v.size - 1 };
 }
 
 function rejectSseOnRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObject'>): void {
