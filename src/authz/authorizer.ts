@@ -20,7 +20,7 @@ import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.j
 import { objectOwnerOf } from './ownership.js';
 import type { IdentityCache, LoadedIdentity } from './identity-side.js';
 import type { Decision } from './decision.js';
-import { buildRequestContext, withExistingObjectTags } from './request-context.js';
+import { buildRequestContext, copyContext, withExistingObjectTags } from './request-context.js';
 
 export interface AuthorizeInput {
   req: S3Request;
@@ -51,18 +51,19 @@ export class Authorizer {
 
   /** Decides the checks. A bucket named by a check that does not exist → NoSuchBucket (except CreateBucket's). */
   async authorize(request: AuthorizeInput): Promise<Decision> {
-    let input = await this.withoutUntaggedCopyChecks(request);
+    // Sets and maps are made when first needed: most requests name one bucket without ACLs.
+    let input = request.checks.some((c) => c.ifCopySourceTagged) ? await this.withoutUntaggedCopyChecks(request) : request;
     const owners = new Map<string, string>();
     const policies = new Map<string, CompiledPolicy>();
-    const tagPolicies = new Set<string>();
-    const restricted = new Set<string>();
-    const aclBuckets = new Map<string, BucketAccess>();
-    const seen = new Set<string>();
-    const withoutAcls = new Set<string>();
+    let tagPolicies: Set<string> | undefined;
+    let restricted: Set<string> | undefined;
+    let aclBuckets: Map<string, BucketAccess> | undefined;
+    let withoutAcls: Set<string> | undefined;
+    const seen = input.checks.length > 1 ? new Set<string>() : undefined;
     for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
     for (const c of input.checks) {
-      if (c.bucket === undefined || seen.has(c.bucket)) continue;
-      seen.add(c.bucket);
+      if (c.bucket === undefined || seen?.has(c.bucket)) continue;
+      seen?.add(c.bucket);
       if (!owners.has(c.bucket)) {
         const b = await this.meta.getBucket(c.bucket);
         if (b) owners.set(b.name, b.accountId);
@@ -71,20 +72,23 @@ export class Authorizer {
       }
       // Cached state is read without a turn of the event loop (the hot path of every request).
       const a = this.access.peek(c.bucket) ?? await this.access.get(c.bucket);
-      if (!a.aclsEnabled) withoutAcls.add(c.bucket);
+      if (!a.aclsEnabled) (withoutAcls ??= new Set()).add(c.bucket);
       const p = a.policy;
       if (p) {
         policies.set(c.bucket, p.compiled);
-        if (p.usesObjectTags) tagPolicies.add(c.bucket);
-        if (p.restricted) restricted.add(c.bucket);
+        if (p.usesObjectTags) (tagPolicies ??= new Set()).add(c.bucket);
+        if (p.restricted) (restricted ??= new Set()).add(c.bucket);
       }
-      if (a.aclsEnabled) aclBuckets.set(c.bucket, a);
+      if (a.aclsEnabled) (aclBuckets ??= new Map()).set(c.bucket, a);
     }
     // BucketOwnerEnforced: the ACL headers the handler accepts there (bucket-owner-full-control,
     // private) set nothing, so they need no ACL permission; any other is refused by the handler.
-    const unneeded = (c: Check): boolean => c.ifAclsEnabled === true && c.bucket !== undefined && withoutAcls.has(c.bucket);
-    if (input.checks.some(unneeded)) input = { ...input, checks: input.checks.filter((c) => !unneeded(c)) };
-    const aclInputs = aclBuckets.size === 0 ? undefined : await this.aclInputs(input, owners, aclBuckets);
+    if (withoutAcls !== undefined) {
+      const off = withoutAcls;
+      const unneeded = (c: Check): boolean => c.ifAclsEnabled === true && c.bucket !== undefined && off.has(c.bucket);
+      if (input.checks.some(unneeded)) input = { ...input, checks: input.checks.filter((c) => !unneeded(c)) };
+    }
+    const aclInputs = aclBuckets === undefined ? undefined : await this.aclInputs(input, owners, aclBuckets);
     const p = input.principal;
     let identity: LoadedIdentity | undefined;
     if (p.kind !== 'anonymous') {
@@ -120,12 +124,17 @@ export class Authorizer {
       const resourceOrg = peeked === undefined ? await this.identities?.orgIdOf(firstOwner) : peeked ?? undefined;
       if (resourceOrg !== undefined) base.set('aws:resourceorgid', resourceOrg);
     }
-    const perCheck = new Map<Check, ReadonlyMap<string, ContextValue>>();
+    // A request with one check owns the context outright; with several, a check that needs
+    // its own keys gets a copy.
+    const single = input.checks.length === 1;
+    const perCheck = single ? undefined : new Map<Check, ReadonlyMap<string, ContextValue>>();
+    let only: ReadonlyMap<string, ContextValue> = base;
     for (const c of input.checks) {
       let ctx: Map<string, ContextValue> = base;
+      const own = (): Map<string, ContextValue> => (single || ctx !== base ? ctx : (ctx = copyContext(base)));
       const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
       if (owner !== firstOwner) {
-        ctx = new Map(base);
+        ctx = own();
         ctx.delete('aws:resourceorgid');
         if (owner === undefined) {
           ctx.delete('aws:resourceaccount');
@@ -140,24 +149,23 @@ export class Authorizer {
         }
       }
       const bucketTags = c.bucket === undefined ? undefined : this.access.peek(c.bucket)?.tags;
-      if (bucketTags && Object.keys(bucketTags).length > 0) {
-        if (ctx === base) ctx = new Map(base);
-        for (const [k, v] of Object.entries(bucketTags)) ctx.set(`aws:resourcetag/${k.toLowerCase()}`, v);
+      if (bucketTags) {
+        for (const k in bucketTags) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }
-      if (c.bucket !== undefined && tagPolicies.has(c.bucket) && c.resource.includes('/')) {
+      if (c.bucket !== undefined && tagPolicies?.has(c.bucket) === true && c.resource.includes('/')) {
         const tags = await this.objectTags(input.req, c, input.versions);
-        // A single check owns the request's context: no copy needed.
-        if (tags) ctx = withExistingObjectTags(ctx, tags, input.checks.length === 1);
+        if (tags) ctx = withExistingObjectTags(ctx, tags, single || ctx !== base);
       }
-      perCheck.set(c, ctx);
+      if (perCheck) perCheck.set(c, ctx);
+      else only = ctx;
     }
     return decide({
       principal: input.principal,
       checks: input.checks,
       bucketOwners: owners,
       bucketPolicies: policies,
-      restrictedBuckets: restricted,
-      contextFor: (c) => perCheck.get(c),
+      ...(restricted ? { restrictedBuckets: restricted } : {}),
+      ...(perCheck ? { contextFor: (c: Check) => perCheck.get(c) } : { context: only }),
       ...aclInputs,
       ...(side ? { identity: side } : {}),
     });

@@ -37,3 +37,55 @@ test('the context carries the caller, transport and signature facts', () => {
   assert.equal(m.get('s3:signatureage'), '12');
   assert.equal(m.has('s3:prefix'), false);
 });
+
+test('the context is computed lazily but reads, deletes, copies and iteration behave as an eager map', () => {
+  const req = {
+    ...request(new Date('2026-11-24T10:00:00Z')),
+    query: new Map([['prefix', 'a/'], ['max-keys', '10']]),
+    headers: { host: 'h', 'user-agent': 'ua/1', 'x-amz-acl': 'private', referer: 'https://r' },
+    tls: { version: 'TLSv1.3', cipher: 'x' },
+  } as unknown as S3Request;
+  const make = (): Map<string, unknown> => buildRequestContext({
+    req, principal: { kind: 'iam-user', accountId: '111122223333', userName: 'alice', userId: 'AIDAX', path: '/', accessKeyId: 'AKIA' } as never,
+    auth: { kind: 'sigv4', v4: { form: 'query', signatureAgeMs: 1500 } } as never, region: 'eu-west-1', resourceAccount: '444455556666',
+    requestObjectTags: { Team: 'a', team: 'b', Env: 'prod' },
+  });
+  const all = new Map(make());
+  // Every key a policy can read is there, computed as the eager builder did.
+  assert.equal(all.get('aws:securetransport'), 'true');
+  assert.equal(all.get('s3:tlsversion'), '1.3');
+  assert.equal(all.get('aws:username'), 'alice');
+  assert.equal(all.get('aws:principaltype'), 'User');
+  assert.equal(all.get('aws:requestedregion'), 'eu-west-1');
+  assert.equal(all.get('s3:prefix'), 'a/');
+  assert.equal(all.get('s3:max-keys'), '10');
+  assert.equal(all.get('s3:x-amz-acl'), 'private');
+  assert.equal(all.get('aws:referer'), 'https://r');
+  assert.equal(all.get('s3:authtype'), 'REST-QUERY-STRING');
+  assert.equal(all.get('s3:signatureage'), '1500');
+  assert.equal(all.get('aws:resourceaccount'), '444455556666');
+  assert.equal(all.get('s3:requestobjecttag/team'), 'b'); // the later of two keys differing in case
+  assert.equal(all.get('s3:requestobjecttag/env'), 'prod');
+  assert.deepEqual(all.get('s3:requestobjecttagkeys'), ['Team', 'team', 'Env']);
+  assert.equal(all.has('s3:delimiter'), false);
+  assert.equal(all.has('aws:tokenissuetime'), false);
+  // Reading key by key gives the same values as iterating.
+  const lazy = make();
+  for (const [k, v] of all) assert.deepEqual(lazy.get(k), v, k);
+  assert.equal(lazy.size, all.size);
+  // Explicit writes and deletes win over computed values, in the copies too.
+  const ctx = make();
+  ctx.set('aws:useragent', 'override');
+  assert.equal(ctx.delete('s3:prefix'), true);
+  assert.equal(ctx.delete('s3:delimiter'), false);
+  const copy = (ctx as unknown as { clone(): Map<string, unknown> }).clone();
+  copy.set('aws:referer', 'changed');
+  assert.equal(ctx.get('aws:useragent'), 'override');
+  assert.equal(ctx.has('s3:prefix'), false);
+  assert.equal(copy.get('aws:useragent'), 'override');
+  assert.equal(copy.has('s3:prefix'), false);
+  assert.equal(ctx.get('aws:referer'), 'https://r');
+  assert.equal(copy.get('aws:referer'), 'changed');
+  assert.equal([...ctx.keys()].includes('s3:prefix'), false);
+  assert.equal(new Map(ctx).size, all.size - 1);
+});

@@ -284,6 +284,15 @@ export class RequestContext extends Map<string, ContextValue> {
     return this.entries();
   }
 
+  /** A copy that stays lazy: the same request, this context's explicit keys and deletions. */
+  clone(): RequestContext {
+    const c = new RequestContext(this.input);
+    for (const [k, v] of super.entries()) c.set(k, v);
+    if (this.removed) c.removed = new Set(this.removed);
+    c.complete = this.complete;
+    return c;
+  }
+
   private resolve(key: string): ContextValue | undefined {
     const r = RESOLVERS.get(key);
     let v: ContextValue | undefined;
@@ -327,7 +336,12 @@ export function buildRequestContext(input: ContextInput): Map<string, ContextVal
  * the name lookup): into a copy of base, or into base itself when the caller owns it alone.
  */
 export function withExistingObjectTags(base: ReadonlyMap<string, ContextValue>, tags: Record<string, string>, inPlace = false): Map<string, ContextValue> {
-  const m = inPlace && base instanceof Map ? (base as Map<string, ContextValue>) : new Map(base);
+  const m = inPlace && base instanceof Map ? (base as Map<string, ContextValue>) : copyContext(base);
   for (const [k, v] of Object.entries(tags)) m.set(`s3:existingobjecttag/${k.toLowerCase()}`, v);
   return m;
+}
+
+/** A mutable copy of a context (a request context stays lazy). */
+export function copyContext(ctx: ReadonlyMap<string, ContextValue>): Map<string, ContextValue> {
+  return ctx instanceof RequestContext ? ctx.clone() : new Map(ctx);
 }
