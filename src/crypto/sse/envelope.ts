@@ -28,7 +28,15 @@ const jsonString = (s: string): string => (JSON_PLAIN.test(s) ? `"${s}"` : JSON.
 
 /** The canonical serialisation: JSON object with keys sorted by UTF-16 code unit, no whitespace. */
 export function canonicalContext(ctx: EncryptionContext): string {
-  const keys = Object.keys(ctx).sort();
+  const keys = Object.keys(ctx);
+  // Insertion sort by UTF-16 code units (what Array.prototype.sort does by default): contexts
+  // have a handful of keys, and this runs on every read of an object whose key is not cached.
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = k;
+  }
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
