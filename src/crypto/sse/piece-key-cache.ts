@@ -11,7 +11,7 @@
  * cache is consulted), for a bounded time. Keys derived from a customer's SSE-C key are never
  * cached: S3 promises to forget those after the request.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export interface OpenedPieceKey {
   /** The DEK: the cache's own copy, never written after it is stored (streams in flight keep using it). */
@@ -26,7 +26,11 @@ interface Entry extends OpenedPieceKey {
   expires: number;
 }
 
-const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object: a third of the cost
+// of createHash for a 32-byte key, which every SSE-KMS read pays (twice on a cache miss).
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+const sha256 = (b: Buffer): Buffer =>
+  oneShot !== undefined ? (oneShot('sha256', b, 'buffer') as unknown as Buffer) : crypto.createHash('sha256').update(b).digest();
 
 /**
  * The DEK and AAD prefix copied into one allocation of their own. Small Buffers are usually
@@ -62,7 +66,7 @@ export class PieceKeyCache {
       return undefined;
     }
     if ((e.objectKeyHash === undefined) !== (objectKey === undefined)) return undefined;
-    if (e.objectKeyHash !== undefined && !timingSafeEqual(e.objectKeyHash, sha256(objectKey!))) return undefined;
+    if (e.objectKeyHash !== undefined && !crypto.timingSafeEqual(e.objectKeyHash, sha256(objectKey!))) return undefined;
     return e;
   }
 
