@@ -17,6 +17,7 @@ import {
 } from './iam/service/iam-service.js';
 import { simulate, type SimPolicy } from './iam/simulate.js';
 import { sessionOpener, StsService } from './iam/sts/sts-service.js';
+import type { WebIdentityVerifier } from './iam/sts/web-identity.js';
 import type { IamEndpoint, StsEndpoint } from './query-api.js';
 import type { MetadataStore } from './storage/ports.js';
 import type { Clock } from './util/clock.js';
@@ -102,7 +103,7 @@ async function sourcePolicies(meta: MetadataStore, accountId: string, arn: strin
   };
 }
 
-export function createIdentityServices(deps: { meta: MetadataStore; keyring: Keyring; clock: Clock; region: string; credentials: CredentialCache }): IdentityServices {
+export function createIdentityServices(deps: { meta: MetadataStore; keyring: Keyring; clock: Clock; region: string; credentials: CredentialCache; webIdentity?: WebIdentityVerifier }): IdentityServices {
   const { meta, keyring, clock } = deps;
   const identities = new IdentityCache(meta, {
     load: (accountId, who) => loadIdentityPolicies(meta, accountId, who),
@@ -141,6 +142,7 @@ export function createIdentityServices(deps: { meta: MetadataStore; keyring: Key
     // are not implemented, and a role session has no device of its own).
     verifyMfaCode: async (accountId, serial, code, nowMs, caller) => caller.kind === 'iam-user' && verifyMfaCode(meta, keyring, accountId, serial, code, nowMs, caller.userName),
     loadManagedPolicy: (accountId, arn) => managedDocument(meta, accountId, arn),
+    ...(deps.webIdentity ? { webIdentity: deps.webIdentity } : {}),
   });
   return { authorizer, identities, iam, sts, sessions: sessionOpener(keyring), iamContext: (query, accountId) => iamCallContext(meta, query, accountId) };
 }

@@ -1,5 +1,5 @@
 /** Composition root: config → data dir (stores, keys) → pipeline → listeners. The only file that wires. */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAccount, createAccessKey } from './admin/accounts.js';
 import { CredentialCache, secretContext } from './auth/credentials.js';
@@ -14,6 +14,7 @@ import { loadOrCreateTls } from './tls.js';
 import { availableParallelism } from 'node:os';
 import { HashPool } from './util/hash-pool.js';
 import { createIdentityServices } from './identity-wiring.js';
+import { checkJwks, WebIdentityVerifier, type OidcIssuer } from './iam/sts/web-identity.js';
 import { createQueryApi } from './query-api.js';
 import { FileAuditSink } from './audit/audit.js';
 import { createKmsServices } from './kms-wiring.js';
@@ -64,6 +65,25 @@ async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof o
   return keys[0]?.accessKeyId ?? '(none)';
 }
 
+/** Reads each configured issuer's JWKS file; a missing or malformed one is a start-up error, never a silently untrusted issuer. */
+async function loadOidcIssuers(issuers: Config['oidcIssuers']): Promise<OidcIssuer[]> {
+  const out: OidcIssuer[] = [];
+  for (const i of issuers) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(i.jwksFile, 'utf8'));
+    } catch (e) {
+      throw new StartupError(`oidcIssuers: cannot read the JWKS of ${i.issuer} from ${i.jwksFile}: ${(e as Error).message}`);
+    }
+    try {
+      out.push({ issuer: i.issuer, jwks: checkJwks(doc, `oidcIssuers: ${i.jwksFile}`) });
+    } catch (e) {
+      throw new StartupError((e as Error).message);
+    }
+  }
+  return out;
+}
+
 /** Starts Kura with a validated configuration. */
 export async function startKura(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Kura> {
   const clock = opts.clock ?? systemClock;
@@ -80,7 +100,8 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   const credentials = new CredentialCache(meta, keyring, clock);
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
-  const identity = createIdentityServices({ meta, keyring, clock, region: config.region, credentials });
+  const webIdentity = config.oidcIssuers.length > 0 ? new WebIdentityVerifier(await loadOidcIssuers(config.oidcIssuers)) : undefined;
+  const identity = createIdentityServices({ meta, keyring, clock, region: config.region, credentials, ...(webIdentity ? { webIdentity } : {}) });
   const audit = new FileAuditSink(join(config.dataDir, 'audit', 'audit.log'));
   const kms = createKmsServices({ meta, keyring, clock, region: config.region, identities: identity.identities, audit });
   const authn = { region: config.region, allowSigV2: config.allowSigV2, services: ['s3'], credentials, signingKeyCache: new SigningKeyCache(), sessions: identity.sessions };

@@ -17,7 +17,7 @@ import { errorResponse, iamError, IamError, IAM_XMLNS, QUERY_XML_CONTENT_TYPE, S
 import type { ContextValue } from './iam/policy/request.js';
 import { buildRequestContext, principalFacts } from './authz/request-context.js';
 import { identityGatesAllow, type IdentitySide } from './authz/decide.js';
-import { assumeRoleActions } from './iam/sts/sts-service.js';
+import { assumeRoleActions, UNSIGNED_STS_ACTIONS } from './iam/sts/sts-service.js';
 import { KmsError, kmsErrorBody } from './kms/errors.js';
 import type { Logger } from './http/server.js';
 
@@ -31,6 +31,8 @@ export interface IamEndpoint {
 
 export interface StsEndpoint {
   handle(call: { caller: SignedPrincipal; requestId: string; query: QueryRequest; context: ReadonlyMap<string, ContextValue>; identityAllowed?: ReadonlySet<string> }): Promise<string>;
+  /** Actions sent without credentials (UNSIGNED_STS_ACTIONS): the caller is anonymous. */
+  handleUnsigned(call: { requestId: string; query: QueryRequest; context: ReadonlyMap<string, ContextValue> }): Promise<string>;
 }
 
 /** The KMS JSON 1.1 API (X-Amz-Target: TrentService.<Operation>). */
@@ -75,6 +77,13 @@ export function queryServiceOf(req: S3Request): QueryService | undefined {
   const host = (header(req, 'host') ?? '').toLowerCase();
   if (host.startsWith('iam.')) return 'iam';
   if (host.startsWith('sts.')) return 'sts';
+  // An unsigned Query call to the root (AssumeRoleWithWebIdentity carries its own token):
+  // STS is the only Query service with unsigned actions, and S3 has no form-encoded POST.
+  if (scope === undefined && header(req, 'authorization') === undefined) {
+    const type = (header(req, 'content-type') ?? '').toLowerCase();
+    if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) return 'sts';
+    if (req.method === 'GET' && UNSIGNED_STS_ACTIONS.has(req.query.get('Action') ?? '')) return 'sts';
+  }
   return undefined;
 }
 
@@ -139,8 +148,12 @@ export function createQueryApi(deps: QueryApiDeps): (req: S3Request, service: Qu
     } catch (e) {
       throw e instanceof S3Error ? authError(e) : e;
     }
-    if (principal.kind === 'anonymous') throw iamError('MissingAuthenticationToken');
     const query = decodeQuery(req.method === 'POST' ? body : req.rawQuery);
+    if (principal.kind === 'anonymous') {
+      if (service !== 'sts' || !UNSIGNED_STS_ACTIONS.has(query.action)) throw iamError('MissingAuthenticationToken');
+      const context = buildRequestContext({ req, principal, auth, region: deps.region, resourceAccount: undefined });
+      return deps.sts.handleUnsigned({ requestId: req.requestId, query, context });
+    }
     if (service === 'iam') {
       if (principal.session && principal.kind !== 'assumed-role' && principal.session.mfaAuthenticatedAt === undefined) {
         // GetSessionToken credentials call IAM only when MFA-authenticated (AWS: InvalidClientTokenId).

@@ -31,6 +31,12 @@ export const ConfigSchema = z.object({
    */
   allowSseOverHttp: z.boolean().default(false),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Identity-token issuers AssumeRoleWithWebIdentity trusts, each with a file holding its
+   * public signing keys (a JWKS, as served at the issuer's jwks_uri). Kura never fetches
+   * keys over the network; an issuer not listed here is refused (src/iam/sts/web-identity.ts).
+   */
+  oidcIssuers: z.array(z.object({ issuer: z.string().url().startsWith('https://'), jwksFile: z.string().min(1) }).strict()).default([]),
   /** Largest single PUT (S3: 5 GiB). */
   maxObjectSize: z.number().int().positive().default(5 * 1024 ** 3),
   /**

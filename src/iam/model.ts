@@ -90,3 +90,20 @@ export interface MfaDevice {
 }
 
 export type IamEntity = IamUser | IamGroup | IamRole | IamManagedPolicy | MfaDevice;
+
+/**
+ * An OpenID Connect identity provider (CreateOpenIDConnectProvider). `name` is the issuer
+ * URL without `https://` (host, optional port and path), as the ARN spells it.
+ */
+export interface OidcProvider {
+  kind: 'oidc-provider';
+  name: string;
+  /** arn:aws:iam::<account>:oidc-provider/<name> */
+  arn: string;
+  clientIds: string[];
+  /** Kept and returned as AWS does; Kura reads keys from a configured JWKS, not over TLS (see sts/web-identity.ts). */
+  thumbprints: string[];
+  createDate: string;
+  tags: Tag[];
+}
+

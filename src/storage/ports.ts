@@ -51,7 +51,7 @@ export type BucketConfigKind =
 export type AccountConfigKind = 'public-access-block';
 
 /** IAM (and KMS) entities, stored as documents src/iam and src/kms own; unique per account and kind by case-insensitive name. */
-export type IamEntityKind = 'user' | 'group' | 'role' | 'policy' | 'mfa' | 'org' | 'kms-key' | 'kms-alias';
+export type IamEntityKind = 'user' | 'group' | 'role' | 'policy' | 'mfa' | 'oidc-provider' | 'org' | 'kms-key' | 'kms-alias';
 
 /** System and user metadata S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectMeta {

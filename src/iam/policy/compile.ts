@@ -37,6 +37,8 @@ export type CompiledPrincipal =
       arns: ReadonlySet<string>;
       /** Service principals, lower-cased. */
       services: ReadonlySet<string>;
+      /** Federated principals (identity-provider ARNs or provider names), compared exactly. */
+      federated: ReadonlySet<string>;
     };
 
 /** A condition key some statement needs: lower-cased, and as first written in the policy. */
@@ -324,6 +326,7 @@ function compilePrincipal(p: StatementAst['principal']): CompiledPrincipal {
   const accounts = new Set<string>();
   const arns = new Set<string>();
   const services = new Set<string>();
+  const federated = new Set<string>();
   let everyone = false;
   const v: PrincipalAst = p.value;
   if (v.kind === 'any') {
@@ -339,17 +342,18 @@ function compilePrincipal(p: StatementAst['principal']): CompiledPrincipal {
       }
     }
     for (const { value } of v.service) services.add(value.toLowerCase());
-    // [CHOICE] Federated and CanonicalUser entries name no caller this engine knows
-    // (PrincipalFacts carries neither), so they never match.
+    for (const { value } of v.federated) federated.add(value);
+    // [CHOICE] CanonicalUser entries name no caller this engine knows (PrincipalFacts
+    // carries none), so they never match.
   }
-  return { kind: 'named', negated: p.negated, everyone, accounts, arns, services };
+  return { kind: 'named', negated: p.negated, everyone, accounts, arns, services, federated };
 }
 
 /** A canonical identity for a compiled principal (equal ids ⇒ same answers). */
 function principalId(p: CompiledPrincipal): string {
   if (p.kind === 'none') return 'none';
   const sorted = (set: ReadonlySet<string>): string[] => [...set].sort();
-  return JSON.stringify([p.negated, p.everyone, sorted(p.accounts), sorted(p.arns), sorted(p.services)]);
+  return JSON.stringify([p.negated, p.everyone, sorted(p.accounts), sorted(p.arns), sorted(p.services), sorted(p.federated)]);
 }
 
 function serviceOf(pattern: string): string | undefined {

@@ -194,6 +194,9 @@ function principalCode(p: CompiledPrincipal, who: PrincipalFacts): number {
     case 'service':
       if (p.services.size > 0 && p.services.has(who.service.toLowerCase())) return PM_DIRECT;
       return p.everyone ? PM_ANY : 0;
+    case 'federated':
+      if (p.federated.size > 0 && p.federated.has(who.provider)) return PM_DIRECT;
+      return p.everyone ? PM_ANY : 0;
     case 'aws':
       if (p.arns.size > 0) for (const a of who.arns) if (p.arns.has(a)) return PM_DIRECT;
       if (p.everyone) return PM_ANY;
@@ -208,6 +211,8 @@ function namesCaller(p: Extract<CompiledPrincipal, { kind: 'named' }>, who: Prin
       return false;
     case 'service':
       return p.services.has(who.service.toLowerCase());
+    case 'federated':
+      return p.federated.has(who.provider);
     case 'aws':
       if (!p.accounts.has(who.account)) return false;
       if (who.isRoot) return true;

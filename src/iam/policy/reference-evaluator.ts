@@ -280,6 +280,7 @@ function principalApplies(st: StatementAst, who: PrincipalFacts): PrincipalMatch
   const v = p.value;
   const aws = v.kind === 'any' ? ['*'] : v.aws.map((x) => x.value);
   const services = v.kind === 'any' ? [] : v.service.map((x) => x.value.toLowerCase());
+  const federated = v.kind === 'any' ? [] : v.federated.map((x) => x.value);
   const star = aws.includes('*');
   const namesAccount = (acct: string): boolean => aws.some((e) => (/^\d{12}$/.test(e) && e === acct) || rootAccountOf(e) === acct);
   const namesArn = (arn: string): boolean => aws.some((e) => e === arn && rootAccountOf(e) === undefined && !/^\d{12}$/.test(e));
@@ -291,12 +292,17 @@ function principalApplies(st: StatementAst, who: PrincipalFacts): PrincipalMatch
     if (star) named = true;
     else if (who.kind === 'anonymous') named = false;
     else if (who.kind === 'service') named = services.includes(who.service.toLowerCase());
+    else if (who.kind === 'federated') named = federated.includes(who.provider);
     else named = namesAccount(who.account) && (who.isRoot || who.arns.some(namesArn));
     return named ? null : 'any';
   }
   if (who.kind === 'anonymous') return star ? 'any' : null;
   if (who.kind === 'service') {
     if (services.includes(who.service.toLowerCase())) return 'direct';
+    return star ? 'any' : null;
+  }
+  if (who.kind === 'federated') {
+    if (federated.includes(who.provider)) return 'direct';
     return star ? 'any' : null;
   }
   if (who.arns.some(namesArn)) return 'direct';

@@ -21,7 +21,9 @@ export type PrincipalFacts =
       /** True for the account's root user. */
       isRoot: boolean;
     }
-  | { kind: 'service'; service: string };
+  | { kind: 'service'; service: string }
+  /** A web identity federated through an identity provider (AssumeRoleWithWebIdentity): the provider's ARN. */
+  | { kind: 'federated'; provider: string };
 
 export type ContextValue = string | readonly string[];
 

@@ -15,6 +15,7 @@ import { callerArn, type SignedPrincipal } from '../../auth/principal.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import type { QueryRequest } from '../api/query.js';
 import { type ArnType, iamArn, rootArn } from './common.js';
+import { oidcProviderArn, providerNameOf } from './oidc.js';
 import { load } from './store.js';
 
 export interface AuthorizationTarget {
@@ -30,7 +31,8 @@ type Spec =
   | { t: 'existing'; type: 'user' | 'group' | 'role'; param: string }
   | { t: 'self-or-user' }
   | { t: 'arn'; param: string }
-  | { t: 'key-owner' };
+  | { t: 'key-owner' }
+  | { t: 'oidc-url' };
 
 const NONE: Spec = { t: 'none' };
 const USER: Spec = { t: 'existing', type: 'user', param: 'UserName' };
@@ -39,6 +41,7 @@ const GROUP: Spec = { t: 'existing', type: 'group', param: 'GroupName' };
 const ROLE: Spec = { t: 'existing', type: 'role', param: 'RoleName' };
 const POLICY: Spec = { t: 'arn', param: 'PolicyArn' };
 const DEVICE: Spec = { t: 'arn', param: 'SerialNumber' };
+const OIDC: Spec = { t: 'arn', param: 'OpenIDConnectProviderArn' };
 
 const SPECS: Record<string, Spec> = {
   CreateUser: { t: 'new', type: 'user', name: 'UserName' },
@@ -119,6 +122,16 @@ const SPECS: Record<string, Spec> = {
   TagMFADevice: DEVICE,
   UntagMFADevice: DEVICE,
   ListMFADeviceTags: DEVICE,
+  CreateOpenIDConnectProvider: { t: 'oidc-url' },
+  GetOpenIDConnectProvider: OIDC,
+  ListOpenIDConnectProviders: NONE,
+  DeleteOpenIDConnectProvider: OIDC,
+  AddClientIDToOpenIDConnectProvider: OIDC,
+  RemoveClientIDFromOpenIDConnectProvider: OIDC,
+  UpdateOpenIDConnectProviderThumbprint: OIDC,
+  TagOpenIDConnectProvider: OIDC,
+  UntagOpenIDConnectProvider: OIDC,
+  ListOpenIDConnectProviderTags: OIDC,
   GetAccountSummary: NONE,
   GetAccountAuthorizationDetails: NONE,
 };
@@ -161,6 +174,10 @@ export function iamAuthorizationTarget(query: QueryRequest, accountId: string, c
     }
     case 'arn':
       return { action, resource: p(spec.param) || '*' };
+    case 'oidc-url': {
+      const name = providerNameOf(p('Url'));
+      return { action, resource: name === undefined ? '*' : oidcProviderArn(accountId, name) };
+    }
   }
 }
 

@@ -42,7 +42,7 @@ export function newEntityId(prefix: 'AIDA' | 'AGPA' | 'AROA' | 'ANPA'): string {
   return s;
 }
 
-export type ArnType = 'user' | 'group' | 'role' | 'policy' | 'mfa';
+export type ArnType = 'user' | 'group' | 'role' | 'policy' | 'mfa' | 'oidc-provider';
 
 export function iamArn(accountId: string, type: ArnType, path: string, name: string): string {
   return `arn:${PARTITION}:iam::${accountId}:${type}${path}${name}`;

@@ -19,6 +19,7 @@ import { INLINE_ACTIONS } from './inline.js';
 import { KEY_ACTIONS } from './keys.js';
 import { withAccountLock } from './lock.js';
 import { MFA_ACTIONS } from './mfa.js';
+import { OIDC_ACTIONS } from './oidc.js';
 import { POLICY_ACTIONS } from './policies.js';
 import { ROLE_ACTIONS } from './roles.js';
 import { USER_ACTIONS } from './users.js';
@@ -26,11 +27,12 @@ import { USER_ACTIONS } from './users.js';
 export { awsManagedPolicy } from '../managed/aws-managed.js';
 export { isIamAction, iamAuthorizationTarget, resolveAuthorizationTarget, type AuthorizationTarget } from './authorization.js';
 export { verifyMfaCode } from './mfa.js';
+export { findOidcProvider, oidcProviderArn, providerNameOf } from './oidc.js';
 export { loadIdentityPolicies, resolveManagedPolicyDocuments, type IdentityPolicies, type IdentityPolicy } from './read-model.js';
 
 const HANDLERS = new Map<string, Handler>(Object.entries({
   ...USER_ACTIONS, ...KEY_ACTIONS, ...GROUP_ACTIONS, ...ROLE_ACTIONS, ...INLINE_ACTIONS, ...POLICY_ACTIONS,
-  ...ATTACHMENT_ACTIONS, ...MFA_ACTIONS, ...ACCOUNT_ACTIONS,
+  ...ATTACHMENT_ACTIONS, ...MFA_ACTIONS, ...ACCOUNT_ACTIONS, ...OIDC_ACTIONS,
 }));
 
 /** Reads change nothing; everything else takes the account lock. */

@@ -4,7 +4,7 @@
  */
 import { StorageConflict, type MetadataStore } from '../../storage/ports.js';
 import type { IamError } from '../api/xml.js';
-import type { IamGroup, IamManagedPolicy, IamRole, IamUser, MfaDevice, Tag } from '../model.js';
+import type { IamGroup, IamManagedPolicy, IamRole, IamUser, MfaDevice, OidcProvider, Tag } from '../model.js';
 
 /**
  * A virtual MFA device as stored. Beyond the model: the device's tags, and the last TOTP
@@ -21,6 +21,7 @@ interface Kinds {
   role: IamRole;
   policy: IamManagedPolicy;
   mfa: MfaDoc;
+  'oidc-provider': OidcProvider;
 }
 export type Kind = keyof Kinds;
 export type Entity = Kinds[Kind];

@@ -36,6 +36,8 @@ import { parsePolicy } from '../policy/parse.js';
 import type { ContextValue } from '../policy/request.js';
 import { checkPackedPolicy, claimsOf, issueSession, type IssuedSession, type SessionClaims } from './session-token.js';
 import { checkIdentityPolicy } from '../service/policy-docs.js';
+import { findOidcProvider } from '../service/oidc.js';
+import { WebIdentityError, type WebIdentityVerifier } from './web-identity.js';
 
 export { openSession, principalFromClaims, sessionOpener, type SessionClaims } from './session-token.js';
 
@@ -77,7 +79,20 @@ export interface StsDeps {
    * accounts."); true lets root users assume roles anyway.
    */
   allowRootAssumeRole?: boolean;
+  /** Verifies web identity tokens; absent: AssumeRoleWithWebIdentity refuses every token. */
+  webIdentity?: WebIdentityVerifier;
 }
+
+/** An STS call made without credentials (AssumeRoleWithWebIdentity). */
+export interface UnsignedStsCall {
+  requestId: string;
+  query: QueryRequest;
+  /** The request context of an anonymous caller (aws:SourceIp, aws:UserAgent, …), keys lower-cased. */
+  context: ReadonlyMap<string, ContextValue>;
+}
+
+/** STS actions a caller may send without signing (the token in the request is the credential). */
+export const UNSIGNED_STS_ACTIONS: ReadonlySet<string> = new Set(['AssumeRoleWithWebIdentity']);
 
 export interface StsCall {
   caller: SignedPrincipal;
@@ -155,6 +170,14 @@ export class StsService {
   private readonly compiled = new Map<string, CompiledPolicy | null>();
 
   constructor(private readonly deps: StsDeps) {}
+
+  /** Runs an unsigned STS action (UNSIGNED_STS_ACTIONS); returns the response XML, throws IamError. */
+  async handleUnsigned(call: UnsignedStsCall): Promise<string> {
+    const { action, version } = call.query;
+    if (version === undefined) throw new QueryError('MissingParameter', 'The request must contain the parameter Version.');
+    if (version !== STS_VERSION || !UNSIGNED_STS_ACTIONS.has(action)) throw invalidAction(action, version);
+    return queryResponse(action, STS_XMLNS, await this.assumeRoleWithWebIdentity(call), call.requestId);
+  }
 
   /** Runs one STS action; returns the response XML. Failures are thrown as IamError (render them with errorResponse and STS_XMLNS). */
   async handle(call: StsCall): Promise<string> {
@@ -287,12 +310,7 @@ export class StsService {
     const seconds = requested ?? Math.min(ASSUME_ROLE_DEFAULT_SECONDS, maxSeconds);
     if (seconds > maxSeconds) throw new QueryError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
 
-    // Managed session policies must exist in the role's account (or be AWS managed).
-    for (const arn of policyArns) {
-      const m = POLICY_ARN_RE.exec(arn);
-      const doc = m && (m[1] === 'aws' || m[1] === role.accountId) ? await this.deps.loadManagedPolicy?.(role.accountId, arn) : undefined;
-      if (doc === undefined) throw new IamError('MalformedPolicyDocument', `Policy ${arn} does not exist or is not attachable.`);
-    }
+    await this.checkPolicyArns(role.accountId, policyArns);
 
     const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
     if (mfa) session.mfaAuthenticatedAt = new Date(nowMs).toISOString();
@@ -318,6 +336,100 @@ export class StsService {
       PackedPolicySize: hasPacked ? packed : undefined,
       SourceIdentity: sourceIdentity,
     };
+  }
+
+  /**
+   * AssumeRoleWithWebIdentity: the token is the credential. It must verify against the keys
+   * configured for its issuer; the role's account must have an IAM OIDC provider for that
+   * issuer listing one of the token's audiences; and the role's trust policy must allow
+   * sts:AssumeRoleWithWebIdentity to that provider (Federated principal), with the
+   * provider's `<name>:aud` / `<name>:sub` (and `:amr`, `:azp` when present) as condition keys.
+   */
+  private async assumeRoleWithWebIdentity(call: UnsignedStsCall): Promise<QueryObject> {
+    const r = new ParamReader(call.query.params);
+    const roleArn = r.string('RoleArn', { ...STS_RULES.roleArn, required: true });
+    const sessionName = r.string('RoleSessionName', { ...RULES.roleSessionName, required: true });
+    const token = r.string('WebIdentityToken', { min: 4, max: 20_000, required: true });
+    const providerId = r.string('ProviderId', { min: 4, max: 2048 });
+    const policy = r.string('Policy', STS_RULES.policy);
+    const policyArns = r.memberList('PolicyArns', { max: MAX_POLICY_ARNS, fields: { arn: { ...STS_RULES.policyArn, required: true } } }).map((m) => m.arn!);
+    const requested = r.int('DurationSeconds', INT_RULES.durationSeconds);
+    r.done();
+    // ProviderId names an OAuth 2.0 provider (www.amazon.com, graph.facebook.com): Kura takes OIDC ID tokens only.
+    if (providerId !== undefined) throw new IamError('InvalidParameterValue', 'ProviderId is for OAuth 2.0 access tokens, which this server does not accept; send an OpenID Connect ID token without ProviderId.');
+    if (policy !== undefined) checkSessionPolicy(policy);
+    const denied = (): IamError => accessDenied('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+
+    const nowMs = this.deps.clock.now().getTime();
+    if (!this.deps.webIdentity) throw new IamError('InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements');
+    let verified;
+    try {
+      verified = await this.deps.webIdentity.verify(token, nowMs);
+    } catch (e) {
+      if (e instanceof WebIdentityError) throw new IamError(e.code, e.message);
+      throw e;
+    }
+
+    const target = ROLE_ARN_RE.exec(roleArn);
+    const role = target ? await this.loadRole(target[1]!, target[2]!, target[3]!) : undefined;
+    const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
+    if (!role || !account || role.doc.arn !== roleArn) throw denied();
+    const provider = await findOidcProvider(this.deps.meta, role.accountId, verified.issuer);
+    if (!provider) throw new IamError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${verified.issuer}`);
+    const audience = verified.audiences.find((a) => provider.clientIds.includes(a));
+    if (audience === undefined) throw new IamError('InvalidIdentityToken', 'Incorrect token audience');
+
+    const context = new Map(call.context);
+    const claim = (k: string): unknown => verified.claims[k];
+    context.set(`${provider.name}:aud`, audience);
+    context.set(`${provider.name}:sub`, verified.subject);
+    if (typeof claim('azp') === 'string') context.set(`${provider.name}:azp`, claim('azp') as string);
+    const amr = claim('amr');
+    if (Array.isArray(amr)) context.set(`${provider.name}:amr`, amr.filter((x): x is string => typeof x === 'string'));
+    else if (typeof amr === 'string') context.set(`${provider.name}:amr`, amr);
+    context.set('sts:rolesessionname', sessionName);
+    for (const t of role.doc.tags ?? []) {
+      context.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+      context.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+    }
+    const { matches } = evaluatePolicy(role.trust, {
+      action: 'sts:AssumeRoleWithWebIdentity', resource: role.doc.arn, principal: { kind: 'federated', provider: provider.arn }, context,
+    }, { missingKeys: false });
+    if (matches.some((m) => m.effect === 'Deny') || !matches.some((m) => m.principalMatch === 'direct' || m.principalMatch === 'any')) throw denied();
+
+    const maxSeconds = role.doc.maxSessionDuration;
+    const seconds = requested ?? Math.min(ASSUME_ROLE_DEFAULT_SECONDS, maxSeconds);
+    if (seconds > maxSeconds) throw new QueryError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    await this.checkPolicyArns(role.accountId, policyArns);
+
+    const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
+    if (policy !== undefined) session.policy = policy;
+    if (policyArns.length > 0) session.policyArns = policyArns;
+    const packed = checkPackedPolicy(session);
+    const issued = issueSession(this.deps.keyring, {
+      kind: 'assumed-role', accountId: role.accountId, canonicalId: account.canonicalId,
+      roleName: role.doc.name, roleId: role.doc.id, path: role.doc.path, sessionName, session,
+    }, nowMs);
+    return {
+      Credentials: credentials(issued),
+      SubjectFromWebIdentityToken: verified.subject,
+      AssumedRoleUser: {
+        AssumedRoleId: `${role.doc.id}:${sessionName}`,
+        Arn: `arn:${PARTITION}:sts::${role.accountId}:assumed-role/${role.doc.name}/${sessionName}`,
+      },
+      PackedPolicySize: session.policy !== undefined || session.policyArns !== undefined ? packed : undefined,
+      Provider: verified.issuer,
+      Audience: audience,
+    };
+  }
+
+  /** Managed session policies must exist in the role's account (or be AWS managed). */
+  private async checkPolicyArns(roleAccountId: string, policyArns: readonly string[]): Promise<void> {
+    for (const arn of policyArns) {
+      const m = POLICY_ARN_RE.exec(arn);
+      const doc = m && (m[1] === 'aws' || m[1] === roleAccountId) ? await this.deps.loadManagedPolicy?.(roleAccountId, arn) : undefined;
+      if (doc === undefined) throw new IamError('MalformedPolicyDocument', `Policy ${arn} does not exist or is not attachable.`);
+    }
   }
 
   /** The role an ARN names, with its compiled trust policy; undefined when absent (or its path differs). */

@@ -1,0 +1,97 @@
+/**
+ * Verifies OpenID Connect ID tokens (JWTs) for AssumeRoleWithWebIdentity.
+ *
+ * [CHOICE] AWS fetches an issuer's signing keys from its `jwks_uri` over TLS, trusting the
+ * provider's certificate thumbprints. Kura never fetches: the operator configures each
+ * trusted issuer with a JWKS file (config `oidcIssuers`), read and checked at start-up.
+ * A token from an issuer without configured keys is refused, whatever IAM providers exist.
+ * No outbound requests means no server-side request forgery through `iss`, and the same
+ * answer offline as online. Signature checking, algorithms and time claims are left to
+ * `jose`, a maintained implementation made for exactly this; `alg: none` and symmetric
+ * algorithms are never accepted.
+ */
+import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { providerNameOf } from '../service/oidc.js';
+
+/** Asymmetric algorithms only: an HMAC "signature" would be checked with a public key as its secret. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export interface OidcIssuer {
+  /** The issuer URL as tokens carry it in `iss`, e.g. https://token.actions.githubusercontent.com */
+  issuer: string;
+  jwks: JSONWebKeySet;
+}
+
+export class WebIdentityError extends Error {
+  constructor(readonly code: 'InvalidIdentityToken' | 'ExpiredTokenException', message: string) {
+    super(message);
+    this.name = 'WebIdentityError';
+  }
+}
+
+export interface VerifiedToken {
+  /** `iss` as the token carries it. */
+  issuer: string;
+  /** The provider name `iss` gives (host and path, no scheme), as IAM provider ARNs spell it. */
+  providerName: string;
+  subject: string;
+  /** Every audience the token names. */
+  audiences: string[];
+  claims: JWTPayload;
+}
+
+const invalid = (message: string): WebIdentityError => new WebIdentityError('InvalidIdentityToken', message);
+
+/** Checks that a parsed JSON document is a JWKS with at least one public key; throws with a reason otherwise. */
+export function checkJwks(doc: unknown, where: string): JSONWebKeySet {
+  const keys = (doc as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${where}: not a JWKS (an object with a non-empty "keys" array)`);
+  for (const k of keys as Record<string, unknown>[]) {
+    if (typeof k !== 'object' || k === null || typeof k.kty !== 'string') throw new Error(`${where}: every key needs a "kty"`);
+    if (k.kty === 'oct') throw new Error(`${where}: symmetric ("oct") keys cannot verify identity tokens`);
+    if ('d' in k) throw new Error(`${where}: holds a private key; configure the issuer's public keys only`);
+  }
+  return doc as JSONWebKeySet;
+}
+
+export class WebIdentityVerifier {
+  private readonly issuers = new Map<string, ReturnType<typeof createLocalJWKSet>>();
+
+  constructor(issuers: readonly OidcIssuer[]) {
+    for (const i of issuers) {
+      const name = providerNameOf(i.issuer);
+      if (name === undefined) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} must be an https URL without query or fragment`);
+      this.issuers.set(name, createLocalJWKSet(i.jwks));
+    }
+  }
+
+  /** Verifies a token's signature, issuer, subject, audience and times at `nowMs`; throws WebIdentityError. */
+  async verify(token: string, nowMs: number): Promise<VerifiedToken> {
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw invalid('The ID token provided is not a valid JWT.');
+    }
+    const issuer = unverified.iss;
+    const name = typeof issuer === 'string' ? providerNameOf(issuer) : undefined;
+    const keys = name === undefined ? undefined : this.issuers.get(name);
+    if (issuer === undefined || name === undefined || keys === undefined) {
+      throw invalid('Couldn\'t retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements');
+    }
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, keys, { algorithms: ALGORITHMS, currentDate: new Date(nowMs), requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
+    } catch (e) {
+      if (e instanceof errors.JWTExpired) throw new WebIdentityError('ExpiredTokenException', 'Token is expired');
+      if (e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWKSNoMatchingKey) throw invalid('The ID token signature could not be verified.');
+      throw invalid(`The ID token is not valid: ${(e as Error).message}`);
+    }
+    if (claims.iss !== issuer) throw invalid('The ID token issuer changed during verification.');
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The ID token has no subject (sub).');
+    const aud = claims.aud;
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+    if (audiences.length === 0) throw invalid('The ID token has no audience (aud).');
+    return { issuer, providerName: name, subject: claims.sub, audiences, claims };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Web identity federation end to end: an IAM OIDC provider made with @aws-sdk/client-iam and
+ * the AWS CLI, a role trusting it, ID tokens signed by the test (RS256 and ES256) against a
+ * JWKS the server is configured with, AssumeRoleWithWebIdentity sent unsigned by
+ * @aws-sdk/client-sts and the AWS CLI, and the session's credentials used on S3.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AddClientIDToOpenIDConnectProviderCommand, CreateOpenIDConnectProviderCommand, CreateRoleCommand, DeleteOpenIDConnectProviderCommand,
+  GetOpenIDConnectProviderCommand, ListOpenIDConnectProvidersCommand, PutRolePolicyCommand, RemoveClientIDFromOpenIDConnectProviderCommand,
+  UpdateOpenIDConnectProviderThumbprintCommand, type IAMClient,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { aws, bucketName, iam, outcome, s3, startKura, sts, type RunningKura } from './harness.js';
+
+const ISSUER = 'https://token.example.test/tenant-a';
+const OTHER_ISSUER = 'https://unconfigured.example.test';
+const CLIENT_ID = 'kura-e2e';
+
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+/** A compact JWS signed by the test, as an identity provider would issue it. */
+function jwt(key: KeyObject, kid: string, alg: 'RS256' | 'ES256', claims: Record<string, unknown>): string {
+  const head = b64url(JSON.stringify({ alg, typ: 'JWT', kid }));
+  const body = b64url(JSON.stringify(claims));
+  const input = `${head}.${body}`;
+  const sig = alg === 'RS256' ? sign('sha256', Buffer.from(input), key) : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64url(sig)}`;
+}
+
+describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
+  let k: RunningKura;
+  let rootIam: IAMClient;
+  let account: string;
+  let providerArn: string;
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const claims = (over: Record<string, unknown> = {}): Record<string, unknown> =>
+    ({ iss: ISSUER, sub: 'repo:acme/app:ref:refs/heads/main', aud: CLIENT_ID, iat: now(), exp: now() + 600, ...over });
+  const anonymousSts = (): STSClient => new STSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  const assume = (token: string, roleName = 'ci-deployer', extra: Record<string, unknown> = {}): Promise<unknown> =>
+    anonymousSts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::${account}:role/${roleName}`, RoleSessionName: 'ci-run-1', WebIdentityToken: token, ...extra }));
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kura-oidc-'));
+    const jwks = { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig', alg: 'RS256' }, { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', use: 'sig', alg: 'ES256' }] };
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify(jwks));
+    writeFileSync(join(dir, 'kura.json'), JSON.stringify({ oidcIssuers: [{ issuer: ISSUER, jwksFile: join(dir, 'jwks.json') }] }));
+    k = await startKura({ args: ['--config', join(dir, 'kura.json')] });
+    rootIam = iam(k);
+    account = (await sts(k).send(new GetCallerIdentityCommand({}))).Account!;
+    providerArn = (await rootIam.send(new CreateOpenIDConnectProviderCommand({ Url: ISSUER, ClientIDList: [CLIENT_ID], ThumbprintList: ['a'.repeat(40)] }))).OpenIDConnectProviderArn!;
+    const host = ISSUER.slice('https://'.length);
+    await rootIam.send(new CreateRoleCommand({
+      RoleName: 'ci-deployer',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow', Principal: { Federated: providerArn }, Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID }, StringLike: { [`${host}:sub`]: 'repo:acme/app:*' } },
+        }],
+      }),
+    }));
+    await rootIam.send(new PutRolePolicyCommand({
+      RoleName: 'ci-deployer', PolicyName: 'artifacts',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::*/artifacts/*' }] }),
+    }));
+    // A role that trusts only AWS principals: a web identity must not get in.
+    await rootIam.send(new CreateRoleCommand({
+      RoleName: 'internal',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] }),
+    }));
+  });
+  after(async () => {
+    await k?.stop();
+  });
+
+  it('manages OIDC providers through the IAM API (SDK and CLI)', async () => {
+    assert.equal(providerArn, `arn:aws:iam::${account}:oidc-provider/token.example.test/tenant-a`);
+    const got = await rootIam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }));
+    assert.equal(got.Url, 'token.example.test/tenant-a');
+    assert.deepEqual(got.ClientIDList, [CLIENT_ID]);
+    assert.deepEqual(got.ThumbprintList, ['a'.repeat(40)]);
+    assert.ok(got.CreateDate instanceof Date);
+    assert.match(await outcome(rootIam.send(new CreateOpenIDConnectProviderCommand({ Url: ISSUER, ClientIDList: ['x'] }))), /EntityAlreadyExists/);
+    assert.match(await outcome(rootIam.send(new CreateOpenIDConnectProviderCommand({ Url: 'http://insecure.example.test', ClientIDList: ['x'] }))), /InvalidInput/);
+    const listed = aws(k, ['iam', 'list-open-id-connect-providers']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as { OpenIDConnectProviderList: { Arn: string }[] }).OpenIDConnectProviderList.map((p) => p.Arn), [providerArn]);
+    // A second provider: add and remove a client id, replace thumbprints, delete.
+    const other = await rootIam.send(new CreateOpenIDConnectProviderCommand({ Url: OTHER_ISSUER, ClientIDList: ['one'] }));
+    await rootIam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn, ClientID: 'two' }));
+    await rootIam.send(new RemoveClientIDFromOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn, ClientID: 'one' }));
+    await rootIam.send(new UpdateOpenIDConnectProviderThumbprintCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn, ThumbprintList: ['B'.repeat(40)] }));
+    const changed = await rootIam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn }));
+    assert.deepEqual(changed.ClientIDList, ['two']);
+    assert.deepEqual(changed.ThumbprintList, ['b'.repeat(40)]);
+    assert.equal((await rootIam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList?.length, 2);
+    await rootIam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn }));
+    assert.match(await outcome(rootIam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: other.OpenIDConnectProviderArn }))), /NoSuchEntity/);
+  });
+
+  it('exchanges a valid RS256 or ES256 token for role credentials that work on S3 within the role\'s policy', async () => {
+    for (const token of [jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), jwt(ec.privateKey, 'ec-1', 'ES256', claims())]) {
+      const r = await assume(token) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string }; SubjectFromWebIdentityToken: string; AssumedRoleUser: { Arn: string }; Provider: string; Audience: string };
+      assert.match(r.Credentials.AccessKeyId, /^ASIA/);
+      assert.equal(r.SubjectFromWebIdentityToken, 'repo:acme/app:ref:refs/heads/main');
+      assert.equal(r.AssumedRoleUser.Arn, `arn:aws:sts::${account}:assumed-role/ci-deployer/ci-run-1`);
+      assert.equal(r.Provider, ISSUER);
+      assert.equal(r.Audience, CLIENT_ID);
+      const creds = { accessKeyId: r.Credentials.AccessKeyId, secretAccessKey: r.Credentials.SecretAccessKey, sessionToken: r.Credentials.SessionToken };
+      const who = await sts(k, creds).send(new GetCallerIdentityCommand({}));
+      assert.equal(who.Arn, `arn:aws:sts::${account}:assumed-role/ci-deployer/ci-run-1`);
+      const bucket = bucketName('oidc');
+      await s3(k).send(new CreateBucketCommand({ Bucket: bucket }));
+      const session = s3(k, creds);
+      await session.send(new PutObjectCommand({ Bucket: bucket, Key: 'artifacts/build.txt', Body: 'built' }));
+      assert.equal(await (await session.send(new GetObjectCommand({ Bucket: bucket, Key: 'artifacts/build.txt' }))).Body!.transformToString(), 'built');
+      assert.match(await outcome(session.send(new PutObjectCommand({ Bucket: bucket, Key: 'secrets/x', Body: 'no' }))), /AccessDenied/);
+    }
+  });
+
+  it('works from the AWS CLI, which sends the call unsigned', () => {
+    const token = jwt(rsa.privateKey, 'rsa-1', 'RS256', claims());
+    const r = aws(k, ['sts', 'assume-role-with-web-identity', '--role-arn', `arn:aws:iam::${account}:role/ci-deployer`, '--role-session-name', 'cli', '--web-identity-token', token, '--duration-seconds', '900']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { Credentials: { AccessKeyId: string; Expiration: string } };
+    assert.match(out.Credentials.AccessKeyId, /^ASIA/);
+    const lifetime = Date.parse(out.Credentials.Expiration) - Date.now();
+    assert.ok(lifetime > 800_000 && lifetime <= 900_000, `expiration ${out.Credentials.Expiration}`);
+  });
+
+  it('refuses tokens that do not verify, have expired, name another audience or an unconfigured issuer', async () => {
+    const expired = jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ iat: now() - 7200, exp: now() - 3600 }));
+    assert.match(await outcome(assume(expired)), /ExpiredToken/);
+    const forged = jwt(stranger.privateKey, 'rsa-1', 'RS256', claims());
+    assert.match(await outcome(assume(forged)), /InvalidIdentityToken/);
+    const tampered = jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()).split('.');
+    tampered[1] = b64url(JSON.stringify(claims({ sub: 'repo:acme/app:ref:refs/heads/evil' })));
+    assert.match(await outcome(assume(tampered.join('.'))), /InvalidIdentityToken/);
+    const unsigned = `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify(claims()))}.`;
+    assert.match(await outcome(assume(unsigned)), /InvalidIdentityToken/);
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ aud: 'someone-else' })))), /InvalidIdentityToken/);
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ iss: OTHER_ISSUER })))), /InvalidIdentityToken/);
+    assert.match(await outcome(assume('not-a-jwt')), /InvalidIdentityToken/);
+  });
+
+  it('applies the trust policy: its conditions on the token\'s claims, and only roles that trust the provider', async () => {
+    // sub outside repo:acme/app:* fails the StringLike condition.
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ sub: 'repo:other/app:ref:refs/heads/main' })))), /AccessDenied/);
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'internal')), /AccessDenied/);
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'no-such-role')), /AccessDenied/);
+    // Longer than the role's MaxSessionDuration (1 hour by default).
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'ci-deployer', { DurationSeconds: 7200 })), /ValidationError/);
+    // Other STS actions still need a signature.
+    const unsignedCaller = new STSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, signer: { sign: async (r) => r } });
+    assert.match(await outcome(unsignedCaller.send(new GetCallerIdentityCommand({}))), /MissingAuthenticationToken|InvalidClientTokenId|AccessDenied/);
+  });
+});
