@@ -129,6 +129,8 @@ const AUTH_ERRORS: Record<string, IamErrorCode> = {
 function authError(e: S3Error): IamError {
   const code = AUTH_ERRORS[e.code];
   if (code === 'SignatureDoesNotMatch' && e.code === 'RequestTimeTooSkewed') return iamError('SignatureDoesNotMatch', 'Signature expired: the request time is too far from the server time');
+  // The region in a credential scope is the usual mistake: keep S3's words, which name it.
+  if (code === 'IncompleteSignature' && e.code === 'AuthorizationHeaderMalformed') return iamError(code, e.message);
   if (code) return iamError(code);
   if (e.code === 'AccessDenied' && /expired/i.test(e.message)) return iamError('ExpiredToken');
   return iamError('IncompleteSignature', e.message);

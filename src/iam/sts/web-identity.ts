@@ -13,6 +13,13 @@
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { providerNameOf } from '../service/oidc.js';
 
+/**
+ * Clock skew allowed on `exp`, `nbf` and `iat` against the issuer's clock. Kubernetes and
+ * GitHub set `nbf` to the issue time, so an issuer a few seconds ahead would otherwise make
+ * fresh tokens fail; a minute keeps an expired token's extra life short.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
 /** Asymmetric algorithms only: an HMAC "signature" would be checked with a public key as its secret. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -81,7 +88,7 @@ export class WebIdentityVerifier {
     }
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, { algorithms: ALGORITHMS, currentDate: new Date(nowMs), requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
+      ({ payload: claims } = await jwtVerify(token, keys, { algorithms: ALGORITHMS, currentDate: new Date(nowMs), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new WebIdentityError('ExpiredTokenException', 'Token is expired');
       if (e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWKSNoMatchingKey) throw invalid('The ID token signature could not be verified.');
