@@ -138,7 +138,7 @@ export function createPipeline(deps: PipelineDeps): (req: S3Request) => Promise<
   }
 
   return async (req: S3Request): Promise<S3Result> => {
-    const queryService = deps.queryApi ? queryServiceOf(req) : undefined;
+    const queryService = deps.queryApi ? queryServiceOf(req, config.baseDomains) : undefined;
     if (queryService) return deps.queryApi!(req, queryService);
     const t0 = performance.now();
     const state: { op?: Operation; principal?: Principal } = {};

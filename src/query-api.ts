@@ -5,6 +5,7 @@
  * Route → read the (small, form-encoded) body → verify SigV4 over its SHA-256 → decode →
  * authorize the IAM action with the same Authorizer as S3 → the service → awsQuery XML.
  */
+import { resolveTarget } from './http/addressing.js';
 import { createHash } from 'node:crypto';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate.js';
 import type { SignedPrincipal } from './auth/principal.js';
@@ -67,7 +68,7 @@ const MAX_BODY = 256 * 1024;
 const SCOPE_RE = /Credential=[^/\s,]+\/\d{8}\/[^/\s,]+\/([a-z0-9-]+)\/aws4_request/;
 
 /** Which Query service a request addresses, if any. */
-export function queryServiceOf(req: S3Request): QueryService | undefined {
+export function queryServiceOf(req: S3Request, baseDomains: readonly string[] = []): QueryService | undefined {
   if (req.rawPath !== '/' || (req.method !== 'POST' && req.method !== 'GET')) return undefined;
   const scope = SCOPE_RE.exec(header(req, 'authorization') ?? '')?.[1] ?? req.query.get('X-Amz-Credential')?.split('/')[3];
   if (scope === 'iam' || scope === 'sts') return scope;
@@ -77,14 +78,20 @@ export function queryServiceOf(req: S3Request): QueryService | undefined {
   const host = (header(req, 'host') ?? '').toLowerCase();
   if (host.startsWith('iam.')) return 'iam';
   if (host.startsWith('sts.')) return 'sts';
-  // An unsigned Query call to the root (AssumeRoleWithWebIdentity carries its own token):
-  // STS is the only Query service with unsigned actions, and S3 has no form-encoded POST.
-  if (scope === undefined && header(req, 'authorization') === undefined) {
+  // An unsigned Query call to the service root (AssumeRoleWithWebIdentity carries its own
+  // token): STS is the only Query service with unsigned actions, and S3 has no form-encoded
+  // POST to a service root. A virtual-hosted bucket's root stays S3's (POST /?delete, forms).
+  if (scope === undefined && header(req, 'authorization') === undefined && !namesBucketHost(header(req, 'host'), baseDomains)) {
     const type = (header(req, 'content-type') ?? '').toLowerCase();
     if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) return 'sts';
     if (req.method === 'GET' && UNSIGNED_STS_ACTIONS.has(req.query.get('Action') ?? '')) return 'sts';
   }
   return undefined;
+}
+
+/** Whether a Host header is `<bucket>.<base domain>` (virtual-hosted-style S3). */
+function namesBucketHost(host: string | undefined, baseDomains: readonly string[]): boolean {
+  return resolveTarget(host, '/', baseDomains).style === 'virtual-hosted';
 }
 
 async function readBody(req: S3Request): Promise<Buffer> {

@@ -19,7 +19,8 @@ import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient }
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { aws, bucketName, iam, outcome, s3, startKura, sts, type RunningKura } from './harness.js';
 
-const ISSUER = 'https://token.example.test/tenant-a';
+// Upper case in the path on purpose: condition keys must be found however the provider's path is written.
+const ISSUER = 'https://token.example.test/Tenant-A';
 const OTHER_ISSUER = 'https://unconfigured.example.test';
 const CLIENT_ID = 'kura-e2e';
 
@@ -66,6 +67,9 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
         Statement: [{
           Effect: 'Allow', Principal: { Federated: providerArn }, Action: 'sts:AssumeRoleWithWebIdentity',
           Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID }, StringLike: { [`${host}:sub`]: 'repo:acme/app:*' } },
+        }, {
+          Effect: 'Deny', Principal: { Federated: providerArn }, Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${host}:sub`]: 'repo:acme/app:ref:refs/heads/blocked' } },
         }],
       }),
     }));
@@ -84,9 +88,9 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
   });
 
   it('manages OIDC providers through the IAM API (SDK and CLI)', async () => {
-    assert.equal(providerArn, `arn:aws:iam::${account}:oidc-provider/token.example.test/tenant-a`);
+    assert.equal(providerArn, `arn:aws:iam::${account}:oidc-provider/token.example.test/Tenant-A`);
     const got = await rootIam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }));
-    assert.equal(got.Url, 'token.example.test/tenant-a');
+    assert.equal(got.Url, 'token.example.test/Tenant-A');
     assert.deepEqual(got.ClientIDList, [CLIENT_ID]);
     assert.deepEqual(got.ThumbprintList, ['a'.repeat(40)]);
     assert.ok(got.CreateDate instanceof Date);
@@ -154,8 +158,12 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
   });
 
   it('applies the trust policy: its conditions on the token\'s claims, and only roles that trust the provider', async () => {
-    // sub outside repo:acme/app:* fails the StringLike condition.
+    // sub outside repo:acme/app:* fails the StringLike condition; a sub the Deny names is refused though the Allow matches.
     assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ sub: 'repo:other/app:ref:refs/heads/main' })))), /AccessDenied/);
+    assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ sub: 'repo:acme/app:ref:refs/heads/blocked' })))), /AccessDenied/);
+    // Another account: no provider there, whether or not the role exists (nothing to learn about its roles).
+    const elsewhere = (role: string): Promise<unknown> => anonymousSts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::999988887777:role/${role}`, RoleSessionName: 'probe', WebIdentityToken: jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()) }));
+    assert.match(await outcome(elsewhere('ci-deployer')), /InvalidIdentityToken/);
     assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'internal')), /AccessDenied/);
     assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'no-such-role')), /AccessDenied/);
     // Longer than the role's MaxSessionDuration (1 hour by default).

@@ -24,8 +24,12 @@ const ARN_RULE = { min: 20, max: 2048 } as const;
  * without the scheme or a trailing slash. Only https URLs without credentials, query or
  * fragment name a provider; anything else is undefined.
  */
+const PROVIDER_URL = /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$/;
+
 export function providerNameOf(url: string): string | undefined {
-  if (!/^https:\/\//i.test(url)) return undefined;
+  // Plain characters only: nothing a URL parser would rewrite (percent-escapes, blanks,
+  // backslashes, dot segments, non-ASCII hosts), so the name is what was written.
+  if (!PROVIDER_URL.test(url) || /\/\.\.?(?:\/|$)/.test(url)) return undefined;
   let u: URL;
   try {
     u = new URL(url);

@@ -195,6 +195,10 @@ export class StsService {
       case 'AssumeRole':
         result = await this.assumeRole(call);
         break;
+      case 'AssumeRoleWithWebIdentity':
+        // Signed or not, the token is the credential; the signer's identity plays no part.
+        result = await this.assumeRoleWithWebIdentity({ requestId: call.requestId, query: call.query, context: call.context });
+        break;
       default:
         throw invalidAction(action, version);
     }
@@ -370,23 +374,34 @@ export class StsService {
       throw e;
     }
 
+    // The provider and audience are checked in the account the RoleArn names before the role
+    // is looked up, so a token holder learns nothing about which roles exist there.
     const target = ROLE_ARN_RE.exec(roleArn);
-    const role = target ? await this.loadRole(target[1]!, target[2]!, target[3]!) : undefined;
-    const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
-    if (!role || !account || role.doc.arn !== roleArn) throw denied();
-    const provider = await findOidcProvider(this.deps.meta, role.accountId, verified.issuer);
+    if (!target) throw denied();
+    const provider = await findOidcProvider(this.deps.meta, target[1]!, verified.issuer);
     if (!provider) throw new IamError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${verified.issuer}`);
     const audience = verified.audiences.find((a) => provider.clientIds.includes(a));
     if (audience === undefined) throw new IamError('InvalidIdentityToken', 'Incorrect token audience');
+    const role = await this.loadRole(target[1]!, target[2]!, target[3]!);
+    const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
+    if (!role || !account || role.doc.arn !== roleArn) throw denied();
 
+    // The caller is the web identity, not an anonymous AWS caller: drop what the request
+    // context says about an AWS principal, and name the identity provider instead.
     const context = new Map(call.context);
+    for (const k of ['aws:principaltype', 'aws:userid', 'aws:principalarn', 'aws:principalaccount', 'aws:username', 'aws:principalisawsservice']) context.delete(k);
+    for (const k of [...context.keys()]) if (k.startsWith('aws:principaltag/')) context.delete(k);
+    context.set('aws:federatedprovider', provider.arn);
+    // Context keys are looked up lower-cased (a policy's key names are case-insensitive), and
+    // a provider's path may not be: `<host/Path>:sub` must be found however it is written.
+    const prefix = provider.name.toLowerCase();
     const claim = (k: string): unknown => verified.claims[k];
-    context.set(`${provider.name}:aud`, audience);
-    context.set(`${provider.name}:sub`, verified.subject);
-    if (typeof claim('azp') === 'string') context.set(`${provider.name}:azp`, claim('azp') as string);
+    context.set(`${prefix}:aud`, audience);
+    context.set(`${prefix}:sub`, verified.subject);
+    if (typeof claim('azp') === 'string') context.set(`${prefix}:azp`, claim('azp') as string);
     const amr = claim('amr');
-    if (Array.isArray(amr)) context.set(`${provider.name}:amr`, amr.filter((x): x is string => typeof x === 'string'));
-    else if (typeof amr === 'string') context.set(`${provider.name}:amr`, amr);
+    if (Array.isArray(amr)) context.set(`${prefix}:amr`, amr.filter((x): x is string => typeof x === 'string'));
+    else if (typeof amr === 'string') context.set(`${prefix}:amr`, amr);
     context.set('sts:rolesessionname', sessionName);
     for (const t of role.doc.tags ?? []) {
       context.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);

@@ -61,6 +61,10 @@ describe('WebIdentityVerifier', () => {
       assert.equal(await code(verifier.verify(token(c), NOW)), 'InvalidIdentityToken', missing);
     }
     assert.equal(await code(verifier.verify(token(good({ iss: 'https://elsewhere.example.test' })), NOW)), 'InvalidIdentityToken');
+    // iss is compared as a string, as OpenID Connect says: no normalisation lets a variant in.
+    for (const iss of ['https://IDP.example.test/realm', 'https://idp.example.test/realm/', 'https://idp.example.test:443/realm', 'HTTPS://idp.example.test/realm', 'https://idp%2eexample.test/realm']) {
+      assert.equal(await code(verifier.verify(token(good({ iss })), NOW)), 'InvalidIdentityToken', iss);
+    }
     assert.equal(await code(verifier.verify('a.b.c', NOW)), 'InvalidIdentityToken');
   });
 
@@ -76,6 +80,11 @@ describe('WebIdentityVerifier', () => {
     assert.throws(() => checkJwks({ keys: [privateKey.export({ format: 'jwk' })] }, 'f'), /private key/);
     assert.doesNotThrow(() => checkJwks(JWKS, 'f'));
   });
+
+  it('refuses an issuer configured twice, or one a URL parser would rewrite', () => {
+    assert.throws(() => new WebIdentityVerifier([{ issuer: ISSUER, jwks: JWKS }, { issuer: `${ISSUER}/`, jwks: JWKS }]), /twice/);
+    assert.throws(() => new WebIdentityVerifier([{ issuer: 'https://idp.example.test/a b', jwks: JWKS }]), /plain https URL/);
+  });
 });
 
 describe('providerNameOf', () => {
@@ -86,6 +95,10 @@ describe('providerNameOf', () => {
     assert.equal(providerNameOf('https://token.example.test/?x=1'), undefined);
     assert.equal(providerNameOf('https://user:pw@token.example.test'), undefined);
     assert.equal(providerNameOf('https://token.example.test/#f'), undefined);
+    assert.equal(providerNameOf('https://token.example.test/Realms/MyRealm'), 'token.example.test/Realms/MyRealm');
+    for (const odd of ['https://a b.example.test', 'https://x.example.test/%2e', 'https://x.example.test/a/../b', 'https://x.example.test/a/./b', 'https://ｉｄｐ.example.test', 'https://x.example.test\\a', 'https://x.exa\tmple.test']) {
+      assert.equal(providerNameOf(odd), undefined, odd);
+    }
   });
 });
 

@@ -62,13 +62,18 @@ export function checkJwks(doc: unknown, where: string): JSONWebKeySet {
 }
 
 export class WebIdentityVerifier {
-  private readonly issuers = new Map<string, ReturnType<typeof createLocalJWKSet>>();
+  // By the issuer exactly as configured: OpenID Connect compares `iss` as a string, so a
+  // token whose `iss` differs in any way (case, trailing slash, port) is not this issuer's.
+  private readonly issuers = new Map<string, { name: string; keys: ReturnType<typeof createLocalJWKSet> }>();
 
   constructor(issuers: readonly OidcIssuer[]) {
+    const names = new Set<string>();
     for (const i of issuers) {
       const name = providerNameOf(i.issuer);
-      if (name === undefined) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} must be an https URL without query or fragment`);
-      this.issuers.set(name, createLocalJWKSet(i.jwks));
+      if (name === undefined) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} must be a plain https URL (host, optional port and path; no query, fragment or escapes)`);
+      if (names.has(name)) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} is configured twice`);
+      names.add(name);
+      this.issuers.set(i.issuer, { name, keys: createLocalJWKSet(i.jwks) });
     }
   }
 
@@ -81,24 +86,22 @@ export class WebIdentityVerifier {
       throw invalid('The ID token provided is not a valid JWT.');
     }
     const issuer = unverified.iss;
-    const name = typeof issuer === 'string' ? providerNameOf(issuer) : undefined;
-    const keys = name === undefined ? undefined : this.issuers.get(name);
-    if (issuer === undefined || name === undefined || keys === undefined) {
+    const known = typeof issuer === 'string' ? this.issuers.get(issuer) : undefined;
+    if (issuer === undefined || known === undefined) {
       throw invalid('Couldn\'t retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements');
     }
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, { algorithms: ALGORITHMS, currentDate: new Date(nowMs), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
+      ({ payload: claims } = await jwtVerify(token, known.keys, { issuer, algorithms: ALGORITHMS, currentDate: new Date(nowMs), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new WebIdentityError('ExpiredTokenException', 'Token is expired');
       if (e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWKSNoMatchingKey) throw invalid('The ID token signature could not be verified.');
       throw invalid(`The ID token is not valid: ${(e as Error).message}`);
     }
-    if (claims.iss !== issuer) throw invalid('The ID token issuer changed during verification.');
     if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The ID token has no subject (sub).');
     const aud = claims.aud;
     const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
     if (audiences.length === 0) throw invalid('The ID token has no audience (aud).');
-    return { issuer, providerName: name, subject: claims.sub, audiences, claims };
+    return { issuer, providerName: known.name, subject: claims.sub, audiences, claims };
   }
 }
