@@ -149,7 +149,7 @@ const notAuthorized = (caller: string, action: string, resource: string): string
 // ---- the endpoint --------------------------------------------------------------------------------------
 
 test('unknown actions and versions are InvalidAction', async () => {
-  await fails({ caller: alice, action: 'AssumeRoleWithWebIdentity' }, 'InvalidAction', `Could not find operation AssumeRoleWithWebIdentity for version ${STS_VERSION}`);
+  await fails({ caller: alice, action: 'AssumeRoleWithSAML' }, 'InvalidAction', `Could not find operation AssumeRoleWithSAML for version ${STS_VERSION}`);
   await fails({ caller: alice, action: 'GetCallerIdentity', version: '2010-05-08' }, 'InvalidAction', 'Could not find operation GetCallerIdentity for version 2010-05-08');
 });
 
