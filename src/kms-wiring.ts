@@ -136,6 +136,9 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     keyDocs.clear();
     keyRefs.clear();
   };
+  // Allowed (account, action) pairs of lean decisions (below), per key document: a document
+  // is replaced whenever anything about its key changes (forget()), which drops its memo.
+  const leanAllowed = new WeakMap<KmsKeyDoc, Set<string>>();
   const cachedKey = async (accountId: string, keyId: string): Promise<KmsKeyDoc | undefined> => {
     const id = `${accountId}\u0000${keyId}`;
     if (keyDocs.has(id)) return keyDocs.get(id);
@@ -190,6 +193,11 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       // or organization (no identity policies are read), no condition key is ever consulted:
       // the request context need not be built.
       const lean = !conditional(key.policy) && deps.identities.peekRoot(p) !== undefined;
+      // Such a decision depends on nothing the request carries — only the account, the action
+      // and this key document — so an Allow is remembered with the document (a refusal is
+      // decided and audited afresh each time).
+      const leanId = `${p.accountId}\u0000${action}`;
+      if (lean && leanAllowed.get(key)?.has(leanId) === true) return;
       const ctx = lean ? new Map<string, ContextValue>() : await s3Context(p, req);
       ctx.set('kms:calleraccount', p.accountId);
       ctx.set('kms:viaservice', s3ViaService(deps.region));
@@ -204,6 +212,11 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       ctx.set('kms:encryptioncontextkeys', keys);
       for (const k of keys) ctx.set(`kms:encryptioncontext:${k.toLowerCase()}`, context[k]!);
       const d = await authorize({ caller: p, action, keyArn, keyAccountId: key.accountId, keyPolicy: key.policy, context: ctx });
+      if (lean && d.effect === 'Allow') {
+        let allowed = leanAllowed.get(key);
+        if (!allowed) leanAllowed.set(key, (allowed = new Set()));
+        allowed.add(leanId);
+      }
       if (d.effect === 'ImplicitDeny' && d.grantable !== false && grantAllowing(key, p, action, context)) return;
       // A cached Bucket Key makes no KMS call, so an allowed use leaves no KMS record (as on
       // AWS, where that is the point of Bucket Keys); a refusal is recorded with its reason.

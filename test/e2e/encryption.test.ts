@@ -481,6 +481,24 @@ describe('encryption: built-in KMS, SSE-KMS, Bucket Keys, SSE-C and default encr
     assert.deepEqual(await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'a' }))), { name: 'AccessDenied', status: 403 });
   });
 
+  it('a cached S3 Bucket Key is refused on the next request after a key-policy change without conditions takes the right away', async () => {
+    // The root's allowed uses of a key whose policy has no conditions are remembered with the
+    // key's document; a new policy must end that at once.
+    const key = await newKey('lean-memo');
+    const b = await newBucket();
+    await tls.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key.arn }, BucketKeyEnabled: true }] } }));
+    await tls.send(new PutObjectCommand({ Bucket: b, Key: 'a', Body: 'a' }));
+    for (let i = 0; i < 3; i++) assert.equal(await (await tls.send(new GetObjectCommand({ Bucket: b, Key: 'a' }))).Body!.transformToString(), 'a');
+    await kms.send(new PutKeyPolicyCommand({
+      KeyId: key.id, PolicyName: 'default', Policy: doc([
+        { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'NoMoreDecrypt', Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' },
+      ]),
+    }));
+    assert.deepEqual(await result(tls.send(new GetObjectCommand({ Bucket: b, Key: 'a' }))), { name: 'AccessDenied', status: 403 });
+    assert.equal((await result(tls.send(new PutObjectCommand({ Bucket: b, Key: 'b', Body: 'b' })))).name, 'OK');
+  });
+
   it('a disabled key makes its objects unreadable (400 KMS.DisabledException) until it is enabled again', async () => {
     const key = await newKey('to be disabled');
     const b = await newBucket();
