@@ -136,7 +136,7 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
     keyDocs.clear();
     keyRefs.clear();
   };
-  // Allowed (account, action) pairs of lean decisions (below), per key document: a document
+  // Allowed (account, action, key ARN as requested) of lean decisions (below), per key document: a document
   // is replaced whenever anything about its key changes (forget()), which drops its memo.
   const leanAllowed = new WeakMap<KmsKeyDoc, Set<string>>();
   const cachedKey = async (accountId: string, keyId: string): Promise<KmsKeyDoc | undefined> => {
@@ -196,7 +196,7 @@ export function createKmsServices(deps: { meta: MetadataStore; keyring: Keyring;
       // Such a decision depends on nothing the request carries — only the account, the action
       // and this key document — so an Allow is remembered with the document (a refusal is
       // decided and audited afresh each time).
-      const leanId = `${p.accountId}\u0000${action}`;
+      const leanId = `${p.accountId}\u0000${action}\u0000${keyArn}`;
       if (lean && leanAllowed.get(key)?.has(leanId) === true) return;
       const ctx = lean ? new Map<string, ContextValue>() : await s3Context(p, req);
       ctx.set('kms:calleraccount', p.accountId);

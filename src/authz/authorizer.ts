@@ -150,7 +150,7 @@ export class Authorizer {
       }
       const bucketTags = c.bucket === undefined ? undefined : this.access.peek(c.bucket)?.tags;
       if (bucketTags) {
-        for (const k in bucketTags) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
+        for (const k of Object.keys(bucketTags)) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }
       if (c.bucket !== undefined && tagPolicies?.has(c.bucket) === true && c.resource.includes('/')) {
         const tags = await this.objectTags(input.req, c, input.versions);

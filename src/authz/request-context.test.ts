@@ -89,3 +89,14 @@ test('the context is computed lazily but reads, deletes, copies and iteration be
   assert.equal([...ctx.keys()].includes('s3:prefix'), false);
   assert.equal(new Map(ctx).size, all.size - 1);
 });
+
+test('a cleared context is empty: nothing is computed after clear()', () => {
+  const ctx = buildRequestContext({
+    req: request(new Date('2026-11-24T10:00:00Z')), principal: { kind: 'account-root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE' } as never,
+    auth: { kind: 'sigv4', v4: { form: 'header', signatureAgeMs: 12 } } as never, region: 'us-east-1', resourceAccount: undefined,
+  });
+  assert.equal(ctx.get('aws:sourceip'), '127.0.0.1');
+  ctx.clear();
+  assert.equal(ctx.get('aws:useragent'), undefined);
+  assert.equal(ctx.size, 0);
+});

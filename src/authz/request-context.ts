@@ -255,6 +255,12 @@ export class RequestContext extends Map<string, ContextValue> {
     return had;
   }
 
+  override clear(): void {
+    super.clear();
+    // Cleared means empty: nothing is computed any more.
+    this.complete = true;
+  }
+
   override get size(): number {
     this.computeAll();
     return super.size;

@@ -14,7 +14,8 @@ interface Entry {
  * and a request presenting another secret (a rotated one) gets a fresh derivation, never the
  * stale key. (Comparing the two secrets is not a timing oracle: both come from the server's
  * own credential store, never from the request. Hashing the secret instead, as this cache
- * once did, cost a SHA-256 on every request.)
+ * once did, cost a SHA-256 on every request.) The price: a deleted key's secret stays in
+ * this process's memory until its entry is evicted or the day's scope ends.
  */
 export class SigningKeyCache {
   private readonly entries = new Map<string, Entry>();
