@@ -66,7 +66,8 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
         Version: '2012-10-17',
         Statement: [{
           Effect: 'Allow', Principal: { Federated: providerArn }, Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID }, StringLike: { [`${host}:sub`]: 'repo:acme/app:*' } },
+          // The request's own facts (aws:SourceIp) reach the trust policy next to the token's claims.
+          Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID }, StringLike: { [`${host}:sub`]: 'repo:acme/app:*' }, IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } },
         }, {
           Effect: 'Deny', Principal: { Federated: providerArn }, Action: 'sts:AssumeRoleWithWebIdentity',
           Condition: { StringEquals: { [`${host}:sub`]: 'repo:acme/app:ref:refs/heads/blocked' } },

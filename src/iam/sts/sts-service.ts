@@ -91,6 +91,12 @@ export interface UnsignedStsCall {
   context: ReadonlyMap<string, ContextValue>;
 }
 
+/** Request facts (not the sender's identity) a web identity's trust evaluation sees. */
+const WEB_IDENTITY_REQUEST_KEYS = [
+  'aws:securetransport', 'aws:sourceip', 'aws:currenttime', 'aws:epochtime', 'aws:requestedregion', 'aws:viaawsservice',
+  'aws:useragent', 'aws:referer', 'aws:sourcevpc', 'aws:sourcevpce',
+] as const;
+
 /** STS actions a caller may send without signing (the token in the request is the credential). */
 export const UNSIGNED_STS_ACTIONS: ReadonlySet<string> = new Set(['AssumeRoleWithWebIdentity']);
 
@@ -386,11 +392,14 @@ export class StsService {
     const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
     if (!role || !account || role.doc.arn !== roleArn) throw denied();
 
-    // The caller is the web identity, not an anonymous AWS caller: drop what the request
-    // context says about an AWS principal, and name the identity provider instead.
-    const context = new Map(call.context);
-    for (const k of ['aws:principaltype', 'aws:userid', 'aws:principalarn', 'aws:principalaccount', 'aws:username', 'aws:principalisawsservice']) context.delete(k);
-    for (const k of [...context.keys()]) if (k.startsWith('aws:principaltag/')) context.delete(k);
+    // The caller is the web identity, not whoever sent the request (nobody, or a signer whose
+    // identity plays no part): only the request's own facts carry over, and the identity
+    // provider is named instead.
+    const context = new Map<string, ContextValue>();
+    for (const k of WEB_IDENTITY_REQUEST_KEYS) {
+      const v = call.context.get(k);
+      if (v !== undefined) context.set(k, v);
+    }
     context.set('aws:federatedprovider', provider.arn);
     // Context keys are looked up lower-cased (a policy's key names are case-insensitive), and
     // a provider's path may not be: `<host/Path>:sub` must be found however it is written.
