@@ -78,6 +78,19 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
       RoleName: 'ci-deployer', PolicyName: 'artifacts',
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::*/artifacts/*' }] }),
     }));
+    // A role whose trust also allows sts:TagSession: tokens may carry session tags, which its
+    // policy reads as ${aws:PrincipalTag/team}.
+    await rootIam.send(new CreateRoleCommand({
+      RoleName: 'team-reader',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Federated: providerArn }, Action: ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'], Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID } } }],
+      }),
+    }));
+    await rootIam.send(new PutRolePolicyCommand({
+      RoleName: 'team-reader', PolicyName: 'own-team',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::*/${aws:PrincipalTag/team}/*' }] }),
+    }));
     // A role that trusts only AWS principals: a web identity must not get in.
     await rootIam.send(new CreateRoleCommand({
       RoleName: 'internal',
@@ -172,5 +185,22 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
     // Other STS actions still need a signature.
     const unsignedCaller = new STSClient({ endpoint: k.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, signer: { sign: async (r) => r } });
     assert.match(await outcome(unsignedCaller.send(new GetCallerIdentityCommand({}))), /MissingAuthenticationToken|InvalidClientTokenId|AccessDenied/);
+  });
+
+  it('takes session tags from the token\'s https://aws.amazon.com/tags claim when the trust policy allows sts:TagSession', async () => {
+    const tagged = (tags: unknown): string => jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ 'https://aws.amazon.com/tags': tags }));
+    const r = await assume(tagged({ principal_tags: { team: ['alpha'] }, transitive_tag_keys: ['team'] }), 'team-reader') as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string }; PackedPolicySize?: number };
+    assert.ok(r.PackedPolicySize !== undefined);
+    const session = s3(k, { accessKeyId: r.Credentials.AccessKeyId, secretAccessKey: r.Credentials.SecretAccessKey, sessionToken: r.Credentials.SessionToken });
+    const bucket = bucketName('oidc-tags');
+    await s3(k).send(new CreateBucketCommand({ Bucket: bucket }));
+    await session.send(new PutObjectCommand({ Bucket: bucket, Key: 'alpha/report', Body: 'mine' }));
+    assert.match(await outcome(session.send(new PutObjectCommand({ Bucket: bucket, Key: 'beta/report', Body: 'theirs' }))), /AccessDenied/);
+    // The role without sts:TagSession in its trust refuses a token that carries tags.
+    assert.match(await outcome(assume(tagged({ principal_tags: { team: ['alpha'] } }))), /AccessDenied/);
+    // A malformed claim refuses the token.
+    for (const bad of [{ principal_tags: { team: 'alpha' } }, { principal_tags: { team: ['a', 'b'] } }, { principal_tags: { team: ['alpha'] }, transitive_tag_keys: ['other'] }, 'team=alpha']) {
+      assert.match(await outcome(assume(tagged(bad), 'team-reader')), /InvalidIdentityToken/, JSON.stringify(bad));
+    }
   });
 });

@@ -271,7 +271,7 @@ export class StsService {
       throw new QueryError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
     }
 
-    const tags = sessionTags(caller, tagList, transitiveKeys);
+    const tags = sessionTags(caller.session, tagList, transitiveKeys);
     const sourceIdentity = inheritedSourceIdentity(caller, requestedSourceIdentity);
     if (policy !== undefined) checkSessionPolicy(policy);
 
@@ -391,6 +391,13 @@ export class StsService {
     const role = await this.loadRole(target[1]!, target[2]!, target[3]!);
     const account = role ? await this.deps.meta.getAccount(role.accountId) : undefined;
     if (!role || !account || role.doc.arn !== roleArn) throw denied();
+    const claimed = tokenSessionTags(verified.claims[WEB_IDENTITY_TAGS_CLAIM]);
+    let tags: { tags: TagMap; transitive: string[] };
+    try {
+      tags = sessionTags(undefined, claimed.tags, claimed.transitiveKeys);
+    } catch (e) {
+      throw e instanceof IamError ? new IamError('InvalidIdentityToken', `The session tags in the ID token are not valid: ${e.message}`) : e;
+    }
 
     // The caller is the web identity, not whoever sent the request (nobody, or a signer whose
     // identity plays no part): only the request's own facts carry over, and the identity
@@ -416,10 +423,19 @@ export class StsService {
       context.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
       context.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
     }
-    const { matches } = evaluatePolicy(role.trust, {
-      action: 'sts:AssumeRoleWithWebIdentity', resource: role.doc.arn, principal: { kind: 'federated', provider: provider.arn }, context,
-    }, { missingKeys: false });
-    if (matches.some((m) => m.effect === 'Deny') || !matches.some((m) => m.principalMatch === 'direct' || m.principalMatch === 'any')) throw denied();
+    if (claimed.tags.length > 0) {
+      for (const t of claimed.tags) context.set(`aws:requesttag/${t.key.toLowerCase()}`, t.value);
+      context.set('aws:tagkeys', claimed.tags.map((t) => t.key));
+    }
+    if (tags.transitive.length > 0) context.set('sts:transitivetagkeys', tags.transitive);
+    // Tags in the token need sts:TagSession from the trust policy too, as for AssumeRole.
+    const actions = claimed.tags.length > 0 ? ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'] : ['sts:AssumeRoleWithWebIdentity'];
+    for (const action of actions) {
+      const { matches } = evaluatePolicy(role.trust, {
+        action, resource: role.doc.arn, principal: { kind: 'federated', provider: provider.arn }, context,
+      }, { missingKeys: false });
+      if (matches.some((m) => m.effect === 'Deny') || !matches.some((m) => m.principalMatch === 'direct' || m.principalMatch === 'any')) throw denied();
+    }
 
     const maxSeconds = role.doc.maxSessionDuration;
     const seconds = requested ?? Math.min(ASSUME_ROLE_DEFAULT_SECONDS, maxSeconds);
@@ -429,6 +445,8 @@ export class StsService {
     const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
     if (policy !== undefined) session.policy = policy;
     if (policyArns.length > 0) session.policyArns = policyArns;
+    if (Object.keys(tags.tags).length > 0) session.tags = tags.tags;
+    if (tags.transitive.length > 0) session.transitiveTagKeys = tags.transitive;
     const packed = checkPackedPolicy(session);
     const issued = issueSession(this.deps.keyring, {
       kind: 'assumed-role', accountId: role.accountId, canonicalId: account.canonicalId,
@@ -441,7 +459,7 @@ export class StsService {
         AssumedRoleId: `${role.doc.id}:${sessionName}`,
         Arn: `arn:${PARTITION}:sts::${role.accountId}:assumed-role/${role.doc.name}/${sessionName}`,
       },
-      PackedPolicySize: session.policy !== undefined || session.policyArns !== undefined ? packed : undefined,
+      PackedPolicySize: session.policy !== undefined || session.policyArns !== undefined || session.tags !== undefined ? packed : undefined,
       Provider: verified.issuer,
       Audience: audience,
     };
@@ -493,7 +511,7 @@ function credentials(c: IssuedSession): QueryObject {
  * may not be overridden), then the requested ones. Role tags are not copied: they are the
  * role's principal tags, looked up per request, and session tags override them there.
  */
-function sessionTags(caller: SignedPrincipal, requested: readonly { key: string; value: string }[], transitiveKeys: readonly string[]): { tags: TagMap; transitive: string[] } {
+function sessionTags(calling: SessionFacts | undefined, requested: readonly { key: string; value: string }[], transitiveKeys: readonly string[]): { tags: TagMap; transitive: string[] } {
   const seen = new Set<string>();
   for (const t of requested) {
     const lower = t.key.toLowerCase();
@@ -505,8 +523,8 @@ function sessionTags(caller: SignedPrincipal, requested: readonly { key: string;
   }
   const tags: TagMap = {};
   const transitive: string[] = [];
-  const inherited = caller.session?.tags ?? {};
-  for (const k of caller.session?.transitiveTagKeys ?? []) {
+  const inherited = calling?.tags ?? {};
+  for (const k of calling?.transitiveTagKeys ?? []) {
     const spelled = findKey(inherited, k);
     if (spelled === undefined || findKey(tags, spelled) !== undefined) continue;
     if (seen.has(spelled.toLowerCase())) {
@@ -524,6 +542,33 @@ function sessionTags(caller: SignedPrincipal, requested: readonly { key: string;
     if (!transitive.some((e) => e.toLowerCase() === spelled.toLowerCase())) transitive.push(spelled);
   }
   return { tags, transitive };
+}
+
+/** The claim an identity provider puts session tags in (IAM UG, "Passing session tags using AssumeRoleWithWebIdentity"). */
+export const WEB_IDENTITY_TAGS_CLAIM = 'https://aws.amazon.com/tags';
+
+/**
+ * Session tags from a web identity token: `{"principal_tags": {"Key": ["value"]},
+ * "transitive_tag_keys": ["Key"]}`, each tag one value, the keys and values and their number
+ * held to the rules AssumeRole applies to Tags. A malformed claim refuses the token.
+ */
+function tokenSessionTags(claim: unknown): { tags: { key: string; value: string }[]; transitiveKeys: string[] } {
+  if (claim === undefined) return { tags: [], transitiveKeys: [] };
+  const bad = (why: string): IamError => new IamError('InvalidIdentityToken', `The session tags in the ID token are not valid: ${why}`);
+  if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) throw bad('the claim must be an object');
+  const { principal_tags: principalTags, transitive_tag_keys: transitive } = claim as Record<string, unknown>;
+  if (principalTags !== undefined && (typeof principalTags !== 'object' || principalTags === null || Array.isArray(principalTags))) throw bad('principal_tags must be an object');
+  const tags: { key: string; value: string }[] = [];
+  for (const [key, values] of Object.entries((principalTags ?? {}) as Record<string, unknown>)) {
+    if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string') throw bad(`tag ${JSON.stringify(key)} must have exactly one string value`);
+    const value = values[0];
+    if (key.length < RULES.tagKey.min || key.length > RULES.tagKey.max || !RULES.tagKey.pattern.test(key)) throw bad(`tag key ${JSON.stringify(key)}`);
+    if (value.length > RULES.tagValue.max || !RULES.tagValue.pattern.test(value)) throw bad(`the value of tag ${JSON.stringify(key)}`);
+    tags.push({ key, value });
+  }
+  if (tags.length > MAX_TAGS) throw bad(`more than ${MAX_TAGS} tags`);
+  if (transitive !== undefined && (!Array.isArray(transitive) || transitive.some((k) => typeof k !== 'string'))) throw bad('transitive_tag_keys must be an array of strings');
+  return { tags, transitiveKeys: (transitive ?? []) as string[] };
 }
 
 /** A source identity, once set, stays with every session chained from it and cannot be changed. */
