@@ -1,6 +1,6 @@
 /** Closed-loop load generation: N workers, bounded by request count and by time. */
 import { RssSampler } from './proc.js';
-import { HttpError } from './sigv4.js';
+import { expectOk, HttpError, LeanS3, type RequestOptions, type Target } from './sigv4.js';
 
 export interface PhaseSpec {
   /** Scenario name shown in the table, e.g. "PUT 4 KiB". */
@@ -132,4 +132,23 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     okIndices,
     completedAll: next >= spec.maxRequests,
   };
+}
+
+/**
+ * Untimed GETs for `seconds`, so a read path is compiled before a phase measures it (a phase
+ * that starts on cold code spends its first second well below its steady rate). The caller
+ * reports the result's errors.
+ */
+export async function warmUpGets(
+  target: Target, label: string, name: string, concurrency: number, seconds: number, request: (i: number) => Omit<RequestOptions, 'method'>,
+): Promise<PhaseResult> {
+  const c = new LeanS3(target, concurrency);
+  try {
+    return await runPhase({
+      name, target: label, concurrency, maxRequests: 200_000, maxSeconds: seconds,
+      op: async (i) => expectOk('GET', await c.request({ method: 'GET', ...request(i) })).bytes,
+    });
+  } finally {
+    c.close();
+  }
 }

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { measureCrypto, type CryptoBaseline } from './crypto-baseline.js';
 import { measureDiskWrite } from './disk-baseline.js';
 import { benchPolicy } from './policy-doc.js';
-import { runPhase, type PhaseResult, type PhaseSpec } from './load.js';
+import { runPhase, warmUpGets, type PhaseResult, type PhaseSpec } from './load.js';
 import { describeMachine, memoryKiB } from './proc.js';
 import { fmt, fmtRatio, phaseLine, phaseRow, PHASE_HEADER, ratio, table } from './report.js';
 import { findRepoRoot, MALLOC_ENV, startKura, startTrivial, type Spawned } from './servers.js';
@@ -156,6 +156,13 @@ async function createBucket(ctx: Ctx, bucket: string): Promise<void> {
 /** Median with-policy ÷ without-policy small-GET ratio from interleaved rounds (Kura only). */
 let policyAB: number | undefined;
 
+/** Records a failed warm-up as a problem of the run (its figures would not be what they seem). */
+function warmUpProblems(ctx: Ctx, r: PhaseResult): void {
+  if (!r.errors) return;
+  problems.push(`${ctx.label} ${r.name}: ${r.errors} of ${r.started} requests failed, e.g. ${r.firstErrors[0] ?? ''}`);
+  log(`  ${ctx.label} ${r.name}: ${r.errors} errors, e.g. ${r.firstErrors[0] ?? ''}`);
+}
+
 /** Returns the indices of the `small/<i>` objects the PUT 4 KiB scenario wrote. */
 async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<number[]> {
   const S = CFG.small;
@@ -175,17 +182,10 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
         return b.data.length;
       },
     });
-    const written = w.okIndices.length ? w.okIndices : [0];
-    const g = w.errors ? w : await runPhase({
-      name: 'warm-up GET', target: ctx.label, concurrency: S.concurrency, maxRequests: 200_000, maxSeconds: S.warmupGetSeconds,
-      op: async (i) => expectOk('GET', await c.request({ method: 'GET', bucket, key: `warmup/${written[i % written.length]!}` })).bytes,
-    });
     c.close();
-    for (const r of g === w ? [w] : [w, g]) {
-      if (!r.errors) continue;
-      problems.push(`${ctx.label} ${r.name}: ${r.errors} of ${r.started} requests failed, e.g. ${r.firstErrors[0] ?? ''}`);
-      log(`  ${ctx.label} ${r.name}: ${r.errors} errors, e.g. ${r.firstErrors[0] ?? ''}`);
-    }
+    const written = w.okIndices.length ? w.okIndices : [0];
+    const g = w.errors ? w : await warmUpGets(ctx.target, ctx.label, 'warm-up GET', S.concurrency, S.warmupGetSeconds, (i) => ({ bucket, key: `warmup/${written[i % written.length]!}` }));
+    for (const r of g === w ? [w] : [w, g]) warmUpProblems(ctx, r);
   }
 
   const putSmall = await phase(ctx, { name: 'PUT 4 KiB', concurrency: S.concurrency, maxRequests: S.requests, maxSeconds: S.seconds, minSeconds: S.minSeconds }, (c) => async (i) => {
@@ -210,12 +210,7 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
       problems.push(`${ctx.label} PutBucketPolicy: status ${put.status}`);
     } else {
       // Untimed, as for the GET phase: the policy's code paths are compiled before they are measured.
-      const w = new LeanS3(ctx.target, S.concurrency);
-      await runPhase({
-        name: 'warm-up GET +policy', target: ctx.label, concurrency: S.concurrency, maxRequests: 200_000, maxSeconds: S.warmupGetSeconds,
-        op: async (i) => expectOk('GET', await w.request({ method: 'GET', bucket, key: `warmup/${i % S.warmup}` })).bytes,
-      });
-      w.close();
+      warmUpProblems(ctx, await warmUpGets(ctx.target, ctx.label, 'warm-up GET +policy', S.concurrency, S.warmupGetSeconds, (i) => ({ bucket, key: `warmup/${i % S.warmup}` })));
       await phase(ctx, { name: 'GET 4 KiB +policy', concurrency: S.concurrency, maxRequests: S.requests, maxSeconds: S.seconds, minSeconds: S.minSeconds }, (cl) => async (i) => {
         const r = expectOk('GET', await cl.request({ method: 'GET', bucket, key: `small/${smallKeys[i % smallKeys.length]!}` }));
         if (r.bytes !== S.size) throw shortBody('GET', r.bytes, S.size);

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { runPhase, type PhaseResult, type PhaseSpec } from './load.js';
+import { runPhase, warmUpGets, type PhaseResult, type PhaseSpec } from './load.js';
 import { expectOk, HttpError, kmsCall, LeanS3, sha256Hex, type Response, type Target } from './sigv4.js';
 
 export interface SseBody {
@@ -207,12 +207,9 @@ export async function sseScenarios(env: SseEnv): Promise<SseSummary> {
     smallKeysOf.set(m.suffix, keys);
     // Untimed, as before GET 4 KiB: this mode's read path is compiled before it is measured
     // (its first second otherwise runs well below its steady rate and skews the same-run ratio).
-    const w = new LeanS3(target, S.concurrency);
-    await runPhase({
-      name: `warm-up GET ${m.suffix}`, target: env.label, concurrency: S.concurrency, maxRequests: 200_000, maxSeconds: S.warmupGetSeconds,
-      op: async (i) => expectOk('GET', await w.request({ method: 'GET', bucket: m.bucket, key: `small/${keys[i % Math.min(keys.length, S.warmup)]!}`, ...(m.getHeaders ? { headers: m.getHeaders } : {}) })).bytes,
-    });
-    w.close();
+    const w = await warmUpGets(target, env.label, `warm-up GET ${m.suffix}`, S.concurrency, S.warmupGetSeconds,
+      (i) => ({ bucket: m.bucket, key: `small/${keys[i % Math.min(keys.length, S.warmup)]!}`, ...(m.getHeaders ? { headers: m.getHeaders } : {}) }));
+    if (w.errors) problem(`${env.label} ${w.name}: ${w.errors} of ${w.started} requests failed, e.g. ${w.firstErrors[0] ?? ''}`);
     await phase({ name: `GET 4 KiB ${m.suffix}`, ...smallBound }, (c) => async (i) => {
       const r = expectOk('GET', await c.request({ method: 'GET', bucket: m.bucket, key: `small/${keys[i % keys.length]!}`, ...(m.getHeaders ? { headers: m.getHeaders } : {}) }));
       if (r.bytes !== S.size) throw shortBody(r.bytes, S.size);

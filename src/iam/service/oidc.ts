@@ -5,7 +5,7 @@
  * AssumeRoleWithWebIdentity trusts (sts/web-identity.ts): tokens whose `iss` is its URL and
  * whose audience is one of its client ids.
  */
-import { IamError, type QueryObject } from '../api/xml.js';
+import { IamError } from '../api/xml.js';
 import type { OidcProvider } from '../model.js';
 import {
   PARTITION, type Ctx, type Handler, date, mergeTags, nowIso, paginate, pageResult, readPaging, readTagKeys, readTags, reader, removeTags, tagList, checkUniqueTagKeys,
@@ -19,16 +19,16 @@ const CLIENT_ID_RULE = { min: 1, max: 255 } as const;
 const THUMBPRINT_RULE = { min: 40, max: 40, pattern: /^[0-9a-fA-F]{40}$/, patternText: '[0-9a-fA-F]{40}' } as const;
 const ARN_RULE = { min: 20, max: 2048 } as const;
 
-/**
- * The provider name an issuer URL gives: host (lower-cased), optional port and path,
- * without the scheme or a trailing slash. Only https URLs without credentials, query or
- * fragment name a provider; anything else is undefined.
- */
+// Plain characters only — no credentials, query, fragment, percent-escapes, blanks,
+// backslashes or non-ASCII hosts — so nothing a URL parser would rewrite gets through.
 const PROVIDER_URL = /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$/;
 
+/**
+ * The provider name an issuer URL gives: host (lower-cased), optional port (the URL parser
+ * drops :443) and path, without the scheme or a trailing slash; undefined for anything but
+ * a plain https URL, or one with dot segments.
+ */
 export function providerNameOf(url: string): string | undefined {
-  // Plain characters only: nothing a URL parser would rewrite (percent-escapes, blanks,
-  // backslashes, dot segments, non-ASCII hosts), so the name is what was written.
   if (!PROVIDER_URL.test(url) || /\/\.\.?(?:\/|$)/.test(url)) return undefined;
   let u: URL;
   try {
@@ -36,9 +36,7 @@ export function providerNameOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || url.includes('?') || url.includes('#')) return undefined;
-  const path = u.pathname.replace(/\/+$/, '');
-  return `${u.host.toLowerCase()}${path}`;
+  return `${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '')}`;
 }
 
 export const oidcProviderArn = (accountId: string, name: string): string => `arn:${PARTITION}:iam::${accountId}:oidc-provider/${name}`;
@@ -76,7 +74,7 @@ const createOidcProvider: Handler = async (ctx) => {
   r.done();
   checkUniqueTagKeys(tags);
   const name = providerNameOf(url);
-  if (name === undefined) throw new IamError('InvalidInput', 'Invalid Url: it must begin with https:// and have no query, fragment or credentials.');
+  if (name === undefined) throw new IamError('InvalidInput', 'Invalid Url: it must be a plain https URL (host, optional port and path; no query, fragment, credentials, escapes or dot segments).');
   const p: OidcProvider = {
     kind: 'oidc-provider', name, arn: oidcProviderArn(ctx.accountId, name),
     clientIds: unique(clientIds), thumbprints: unique(thumbprints.map((t) => t.toLowerCase())), createDate: nowIso(ctx), tags,
@@ -90,11 +88,10 @@ const getOidcProvider: Handler = async (ctx) => {
   const arn = r.string('OpenIDConnectProviderArn', { ...ARN_RULE, required: true });
   r.done();
   const p = await requireProvider(ctx, arn);
-  const out: QueryObject = {
+  return {
     Url: p.name, ClientIDList: p.clientIds, ThumbprintList: p.thumbprints, CreateDate: date(p.createDate),
     Tags: p.tags.length > 0 ? tagList(p.tags) : undefined,
   };
-  return out;
 };
 
 const listOidcProviders: Handler = async (ctx) => {
