@@ -13,7 +13,8 @@ import type { Principal } from '../auth/principal.js';
 import type { S3Request } from '../http/request.js';
 import { newOrganization, saveOrganization } from '../iam/org/organization.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata-store.js';
-import { Authorizer } from './authorizer.js';
+import type { ObjectVersion } from '../storage/ports.js';
+import { Authorizer, versionMemoKey } from './authorizer.js';
 import { IdentityCache } from './identity-side.js';
 
 const IN_ORG = '111111111111';
@@ -78,3 +79,115 @@ describe('Authorizer: per-check resource context', () => {
     assert.equal(inside.effect, 'Allow');
   });
 });
+
+describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
+  const OWNER = '333333333333';
+  const OTHER = '444444444444';
+  let dir: string;
+  let meta: SqliteMetadataStore;
+  let authorizer: Authorizer;
+  let reads = 0;
+
+  const identityPolicies: Record<string, object[]> = {
+    // ABAC: read objects whose team tag is the caller's own.
+    abac: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/team': '${aws:PrincipalTag/team}' } } }],
+    // Everything, except objects classified secret.
+    guarded: [
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
+    ],
+    everything: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kura-authz-tags-'));
+    meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
+    for (const id of [OWNER, OTHER]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
+    for (const name of ['plain', 'grants', 'denies']) {
+      await meta.createBucket({ name, accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
+    }
+    // Only an Allow reads the tags: the other account's users may read shared objects.
+    await meta.putBucketConfig('grants', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: { AWS: OTHER }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::grants/*', Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } } },
+    ] }));
+    // A Deny reads them: nobody reads secret objects.
+    await meta.putBucketConfig('denies', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::denies/*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
+    ] }));
+    const counted = meta.getObjectVersion.bind(meta);
+    meta.getObjectVersion = async (...a) => {
+      reads++;
+      return counted(...a);
+    };
+    const identities = new IdentityCache(meta, {
+      load: async (_account, who) => ({
+        id: `AIDA${who.name.toUpperCase()}`,
+        tags: { team: 'red' },
+        policies: [{ id: who.name, document: JSON.stringify({ Version: '2012-10-17', Statement: identityPolicies[who.name] }) }],
+      }),
+      managedPolicy: async () => undefined,
+    }, { now: () => new Date() });
+    authorizer = new Authorizer(meta, 'us-east-1', identities);
+  });
+  after(async () => {
+    await meta.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const user = (accountId: string, userName: string): Principal => ({ kind: 'iam-user', accountId, canonicalId: 'c', accessKeyId: 'AK', userName, userId: `AIDA${userName.toUpperCase()}`, path: '/' });
+  const root: Principal = { kind: 'account-root', accountId: OWNER, canonicalId: 'c', accessKeyId: 'AKROOT' };
+  const req: S3Request = {
+    requestId: 'r', hostId: 'h', method: 'GET', rawPath: '/b/k', rawQuery: '', query: new Map(), headers: {}, body: Readable.from([]),
+    clientIp: '127.0.0.1', tls: null, receivedAt: new Date(),
+  };
+  /** Decides GetObject of `bucket`/k, an object with these tags (undefined: no such object). */
+  const getObject = async (principal: Principal, bucket: string, tags: Record<string, string> | undefined): Promise<string> => {
+    const versions = new Map<string, ObjectVersion | undefined>();
+    if (tags !== undefined) versions.set(versionMemoKey(bucket, 'k', undefined), { ...OBJECT, bucket, tags });
+    reads = 0;
+    const d = await authorizer.authorize({ req, principal, auth: { kind: 'anonymous' }, checks: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${bucket}/k`, bucket }], versions });
+    return d.effect;
+  };
+
+  it('identity policies see the object\'s tags: an ABAC grant on a tag', async () => {
+    assert.equal(await getObject(user(OWNER, 'abac'), 'plain', { team: 'red' }), 'Allow');
+    assert.equal(await getObject(user(OWNER, 'abac'), 'plain', { team: 'blue' }), 'ImplicitDeny');
+    assert.equal(await getObject(user(OWNER, 'abac'), 'plain', {}), 'ImplicitDeny');
+  });
+
+  it('identity policies see the object\'s tags: a Deny on a tag is enforced', async () => {
+    assert.equal(await getObject(user(OWNER, 'guarded'), 'plain', { classification: 'secret' }), 'ExplicitDeny');
+    assert.equal(await getObject(user(OWNER, 'guarded'), 'plain', { classification: 'public' }), 'Allow');
+  });
+
+  it('a bucket-policy grant on a tag reaches another account', async () => {
+    assert.equal(await getObject(user(OTHER, 'everything'), 'grants', { share: 'yes' }), 'Allow');
+    assert.equal(await getObject(user(OTHER, 'everything'), 'grants', { share: 'no' }), 'ImplicitDeny');
+  });
+
+  it('a bucket-policy Deny on a tag holds for the owner\'s root and users', async () => {
+    assert.equal(await getObject(root, 'denies', { classification: 'secret' }), 'ExplicitDeny');
+    assert.equal(await getObject(user(OWNER, 'everything'), 'denies', { classification: 'secret' }), 'ExplicitDeny');
+    assert.equal(await getObject(root, 'denies', {}), 'Allow');
+  });
+
+  it('a caller allowed without the bucket policy\'s grants does not wait for the object\'s tags', async () => {
+    // Nothing in the memo: any tag lookup would read the store.
+    assert.equal(await getObject(root, 'grants', undefined), 'Allow');
+    assert.equal(reads, 0);
+    assert.equal(await getObject(user(OWNER, 'everything'), 'grants', undefined), 'Allow');
+    assert.equal(reads, 0);
+    // The other account depends on the grant, so the object is read.
+    assert.equal(await getObject(user(OTHER, 'everything'), 'grants', undefined), 'ImplicitDeny');
+    assert.equal(reads, 1);
+    // A Deny that reads tags is always evaluated with them.
+    assert.equal(await getObject(root, 'denies', undefined), 'Allow');
+    assert.equal(reads, 1);
+  });
+});
+
+const OBJECT: ObjectVersion = {
+  bucket: 'b', key: 'k', versionId: 'null', isDeleteMarker: false, size: 0, etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+  lastModified: '2026-01-01T00:00:00.000Z', ownerAccountId: '333333333333', meta: { user: {} }, checksum: null, tags: {},
+  uploadId: null, pieces: [], sse: { algorithm: 'AES256' },
+};

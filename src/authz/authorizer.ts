@@ -15,7 +15,7 @@ import type { ContextValue } from '../iam/policy/request.js';
 import type { BucketRecord, MetadataStore, ObjectVersion } from '../storage/ports.js';
 import { parseCopySource, type Check } from './actions.js';
 import { BucketAccessCache, type BucketAccess } from './bucket-access.js';
-import { decide, type CheckAcl } from './decide.js';
+import { decide, decideUnlessObjectTagsNeeded, identityReadsObjectTags, policyReadsObjectTags, type CheckAcl, type DecideInput } from './decide.js';
 import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.js';
 import { objectOwnerOf } from './ownership.js';
 import type { IdentityCache, LoadedIdentity } from './identity-side.js';
@@ -55,7 +55,6 @@ export class Authorizer {
     let input = request.checks.some((c) => c.ifCopySourceTagged) ? await this.withoutUntaggedCopyChecks(request) : request;
     const owners = new Map<string, string>();
     const policies = new Map<string, CompiledPolicy>();
-    let tagPolicies: Set<string> | undefined;
     let restricted: Set<string> | undefined;
     let aclBuckets: Map<string, BucketAccess> | undefined;
     let withoutAcls: Set<string> | undefined;
@@ -76,7 +75,6 @@ export class Authorizer {
       const p = a.policy;
       if (p) {
         policies.set(c.bucket, p.compiled);
-        if (p.usesObjectTags) (tagPolicies ??= new Set()).add(c.bucket);
         if (p.restricted) (restricted ??= new Set()).add(c.bucket);
       }
       if (a.aclsEnabled) (aclBuckets ??= new Map()).set(c.bucket, a);
@@ -127,6 +125,9 @@ export class Authorizer {
     // A request with one check owns the context outright; with several, a check that needs
     // its own keys gets a copy.
     const single = input.checks.length === 1;
+    // Policies of the caller's own side that read s3:ExistingObjectTag/* need the object's tags for every object check.
+    const identityTags = identityReadsObjectTags(side);
+    let deferred: Set<Check> | undefined;
     const perCheck = single ? undefined : new Map<Check, ReadonlyMap<string, ContextValue>>();
     let only: ReadonlyMap<string, ContextValue> = base;
     for (const c of input.checks) {
@@ -152,14 +153,21 @@ export class Authorizer {
       if (bucketTags) {
         for (const k of Object.keys(bucketTags)) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }
-      if (c.bucket !== undefined && tagPolicies?.has(c.bucket) === true && c.resource.includes('/')) {
-        const tags = await this.objectTags(input.req, c, input.versions);
-        if (tags) ctx = withExistingObjectTags(ctx, tags, single || ctx !== base);
+      const bucketPolicy = c.bucket === undefined ? undefined : policies.get(c.bucket);
+      if (c.resource.includes('/') && (identityTags || (bucketPolicy !== undefined && policyReadsObjectTags(bucketPolicy)))) {
+        if (!identityTags && !bucketPolicy!.readsObjectTags.deny) {
+          // Only the bucket policy's grants read them: a caller whose access is settled
+          // without those grants does not wait for the object (decideUnlessObjectTagsNeeded).
+          (deferred ??= new Set()).add(c);
+        } else {
+          const tags = await this.objectTags(input.req, c, input.versions);
+          if (tags) ctx = withExistingObjectTags(ctx, tags, single || ctx !== base);
+        }
       }
       if (perCheck) perCheck.set(c, ctx);
       else only = ctx;
     }
-    return decide({
+    const decideInput = (): DecideInput => ({
       principal: input.principal,
       checks: input.checks,
       bucketOwners: owners,
@@ -169,6 +177,21 @@ export class Authorizer {
       ...aclInputs,
       ...(side ? { identity: side } : {}),
     });
+    if (deferred !== undefined) {
+      const early = decideUnlessObjectTagsNeeded(decideInput(), deferred);
+      if (early !== undefined) return early;
+      for (const c of deferred) {
+        const tags = await this.objectTags(input.req, c, input.versions);
+        if (!tags) continue;
+        if (perCheck) {
+          const ctx = perCheck.get(c)!;
+          perCheck.set(c, withExistingObjectTags(ctx, tags, ctx !== base));
+        } else {
+          only = withExistingObjectTags(only as Map<string, ContextValue>, tags, true);
+        }
+      }
+    }
+    return decide(decideInput());
   }
 
   /**

@@ -17,8 +17,6 @@ import { effectiveOwnership, type ObjectOwnership } from './ownership.js';
 export interface LoadedPolicy {
   ast: PolicyAst;
   compiled: CompiledPolicy;
-  /** Whether any statement reads s3:ExistingObjectTag/* (so object tags must be loaded). */
-  usesObjectTags: boolean;
   /**
    * RestrictPublicBuckets is in force and the policy is public: its grants reach only the
    * bucket owner's account and AWS service principals.
@@ -101,7 +99,6 @@ function load(text: string, bucket: string, restrictPublicBuckets: boolean): Loa
   return {
     ast,
     compiled: compilePolicy(ast, { policyId: `bucket-policy:${bucket}` }),
-    usesObjectTags: ast.statements.some((s) => s.conditions.some((c) => c.keyLower.startsWith('s3:existingobjecttag/'))),
     restricted: restrictPublicBuckets && isPublicPolicy(ast, { kind: 'bucket' }).public,
   };
 }

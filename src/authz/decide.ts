@@ -117,8 +117,23 @@ function grantNamesSession(policy: CompiledPolicy, req: EvalRequest, principal: 
     .some((m) => m.effect === 'Allow' && m.principalMatch === 'direct');
 }
 
-/** Decides one check. Pure. */
-export function decideCheck(principal: Principal, check: Check, input: Omit<DecideInput, 'principal' | 'checks'>): TraceEntry[] {
+/** Whether some statement of a policy reads s3:ExistingObjectTag/*. */
+export const policyReadsObjectTags = (p: CompiledPolicy): boolean => p.readsObjectTags.deny || p.readsObjectTags.allow;
+
+/** Whether any policy of a caller's own side (identity policies, boundary, session policies, SCPs) reads s3:ExistingObjectTag/*. */
+export function identityReadsObjectTags(side: IdentitySide | undefined): boolean {
+  if (side === undefined) return false;
+  const any = (ps: readonly NamedPolicy[] | undefined): boolean => ps !== undefined && ps.some((n) => policyReadsObjectTags(n.compiled));
+  return any(side.policies) || (side.boundary !== undefined && policyReadsObjectTags(side.boundary.compiled))
+    || any(side.sessionPolicies) || (side.scpLevels?.some(any) ?? false);
+}
+
+/**
+ * Decides one check. Pure. With `unloaded` (checks whose stored object's tags are not in
+ * their context), returns undefined when a policy that would be evaluated reads them.
+ */
+export function decideCheck(principal: Principal, check: Check, input: Omit<DecideInput, 'principal' | 'checks'>, unloaded?: ReadonlySet<Check>): TraceEntry[] | undefined {
+  const tagsUnloaded = unloaded !== undefined && unloaded.has(check);
   const what = `${check.action} on ${check.resource}`;
   const owner = check.bucket === undefined ? undefined : input.bucketOwners.get(check.bucket);
   const policy = check.bucket === undefined ? undefined : input.bucketPolicies?.get(check.bucket);
@@ -127,7 +142,6 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   let evalRequest: EvalRequest | undefined;
   const req = (): EvalRequest =>
     (evalRequest ??= { action: check.action, resource: check.resource, principal: principalFacts(principal), context: input.contextFor?.(check) ?? input.context ?? EMPTY });
-  const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), { missingKeys: false }).matches : NO_MATCHES;
   const isOwnerRoot = principal.kind === 'account-root' && owner !== undefined && principal.accountId === owner;
   const deny = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ExplicitDeny', reason }];
   const implicit = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ImplicitDeny', reason }];
@@ -135,6 +149,7 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
 
   // 1. Explicit denies, wherever they are.
   const id = principal.kind === 'anonymous' ? undefined : input.identity;
+  if (tagsUnloaded && identityReadsObjectTags(id)) return undefined;
   const scps = id?.scpLevels?.map((level) => evaluateSet(level, req()));
   const scpDenies = scps?.flatMap((r) => r.denies) ?? [];
   if (scpDenies.length > 0) return deny('scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
@@ -145,19 +160,8 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   if (identity && identity.denies.length > 0) return deny('identity-policy', `explicit deny: ${identity.denies.join(', ')}`);
   if (boundary && boundary.denies.length > 0) return deny('permissions-boundary', `explicit deny: ${boundary.denies.join(', ')}`);
   if (session && session.denies.length > 0) return deny('session-policy', `explicit deny: ${session.denies.join(', ')}`);
-  const denies = matches.filter((m) => m.effect === 'Deny');
-  if (denies.length > 0) {
-    if (isOwnerRoot && LOCKOUT_EXEMPT.has(check.action)) {
-      return allow('resource-policy', `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy`);
-    }
-    return deny('resource-policy', `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}`);
-  }
 
-  // 2. SCPs: every level of the organization must allow.
-  const missingLevel = scps?.findIndex((r) => r.allow === undefined) ?? -1;
-  if (missingLevel >= 0) return implicit('scp', `no service control policy at organization level ${missingLevel} allows ${check.action}`);
-
-  // 4. The caller's own side.
+  // 4. The caller's own side (needed now to know which bucket-policy statements can matter).
   let identityOk = false;
   let identityWhy = '';
   if (principal.kind === 'account-root') {
@@ -172,6 +176,25 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
       identityWhy = `identity policy ${identity.allow}`;
     }
   }
+  // 3. The context authority.
+  const authority = owner === undefined ? undefined : input.authorities?.get(check) ?? owner;
+  const sameAccount = principal.kind !== 'anonymous' && authority !== undefined && principal.accountId === authority;
+  // A caller of the authority's own account whose side allows is allowed unless something
+  // denies (steps 3–4 below): the bucket policy's grants cannot change that, only its denies.
+  const settled = sameAccount && identityOk;
+  if (tagsUnloaded && policy !== undefined && (policy.readsObjectTags.deny || (!settled && policy.readsObjectTags.allow))) return undefined;
+  const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), { missingKeys: false, denyOnly: settled }).matches : NO_MATCHES;
+  const denies = matches.filter((m) => m.effect === 'Deny');
+  if (denies.length > 0) {
+    if (isOwnerRoot && LOCKOUT_EXEMPT.has(check.action)) {
+      return allow('resource-policy', `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy`);
+    }
+    return deny('resource-policy', `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}`);
+  }
+
+  // 2. SCPs: every level of the organization must allow.
+  const missingLevel = scps?.findIndex((r) => r.allow === undefined) ?? -1;
+  if (missingLevel >= 0) return implicit('scp', `no service control policy at organization level ${missingLevel} allows ${check.action}`);
 
   if (check.bucket === undefined || check.creates === 'bucket') {
     // Account-level actions (ListAllMyBuckets, CreateBucket and the new bucket's ACL and
@@ -179,15 +202,13 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     if (principal.kind === 'anonymous') return implicit('ownership', 'anonymous request for an account-level action');
     return identityOk ? allow(principal.kind === 'account-root' ? 'ownership' : 'identity-policy', identityWhy) : implicit('identity-policy', identityWhy);
   }
-  if (owner === undefined) return implicit('ownership', 'bucket does not exist');
+  if (owner === undefined || authority === undefined) return implicit('ownership', 'bucket does not exist');
 
-  // 3. The context authority.
-  const authority = input.authorities?.get(check) ?? owner;
-  if (principal.kind === 'account-root' && principal.accountId === authority && identityOk) {
-    return allow('ownership', authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}`);
+  if (settled) {
+    return principal.kind === 'account-root'
+      ? allow('ownership', authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}`)
+      : allow('identity-policy', identityWhy);
   }
-  const sameAccount = principal.kind !== 'anonymous' && principal.accountId === authority;
-  if (sameAccount && identityOk) return allow('identity-policy', identityWhy);
 
   // 5./6. The resource side: the bucket owner's policy (only when it is the authority).
   const trace: TraceEntry[] = [];
@@ -238,7 +259,27 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
 
 /** All checks must allow; an explicit deny anywhere wins over an implicit one. */
 export function decide(input: DecideInput): Decision {
-  const trace = input.checks.flatMap((c) => decideCheck(input.principal, c, input));
+  return decideChecks(input, undefined)!;
+}
+
+/**
+ * decide() before the stored objects' tags (s3:ExistingObjectTag/*) of the checks in
+ * `unloaded` were read: the decision, or undefined when a policy that must be evaluated
+ * reads those tags (load them and call decide). A bucket policy's Allow statements cannot
+ * change the decision for a caller of the resource owner's account whose own side allows,
+ * so such a caller need not wait for the object's tags unless a Deny reads them.
+ */
+export function decideUnlessObjectTagsNeeded(input: DecideInput, unloaded: ReadonlySet<Check>): Decision | undefined {
+  return decideChecks(input, unloaded);
+}
+
+function decideChecks(input: DecideInput, unloaded: ReadonlySet<Check> | undefined): Decision | undefined {
+  const trace: TraceEntry[] = [];
+  for (const c of input.checks) {
+    const t = decideCheck(input.principal, c, input, unloaded);
+    if (t === undefined) return undefined;
+    for (const e of t) trace.push(e);
+  }
   const effect = trace.some((t) => t.effect === 'ExplicitDeny')
     ? 'ExplicitDeny'
     : trace.every((t) => t.effect === 'Allow') ? 'Allow' : 'ImplicitDeny';

@@ -220,6 +220,8 @@ describe('differential: compiled evaluator vs reference evaluator', () => {
           const fast = evaluatePolicy(compiled, r);
           const ref = referenceEvaluate(ast, r);
           assert.deepEqual(fast, ref, JSON.stringify({ doc, request: { ...r, context: [...r.context] } }));
+          // Deny-only evaluation (a caller settled without the policy's grants) finds exactly the denies.
+          assert.deepEqual(evaluatePolicy(compiled, r, { denyOnly: true, missingKeys: false }).matches, ref.matches.filter((m) => m.effect === 'Deny'));
           total++;
           if (fast.matches.length > 0) applied++;
         }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand,
   CreateRoleCommand, CreateUserCommand, CreateVirtualMFADeviceCommand, DeleteUserCommand, DeleteUserPolicyCommand, PutGroupPolicyCommand, PutRolePolicyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, UpdateAssumeRolePolicyCommand, EnableMFADeviceCommand, GetUserCommand,
-  ListUsersCommand, PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, UpdateAccessKeyCommand, type IAMClient,
+  ListUsersCommand, PutUserPermissionsBoundaryCommand, PutUserPolicyCommand, TagUserCommand, UpdateAccessKeyCommand, type IAMClient,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import {
@@ -239,6 +239,27 @@ describe('IAM and STS through real clients', () => {
     assert.equal(await outcome(s3(k, users.fay!).send(new ListObjectsV2Command({ Bucket: b, Prefix: 'home/gus/' }))), 'AccessDenied');
     const got = await rootIam.send(new GetUserCommand({ UserName: 'fay' }));
     assert.equal(got.User?.Arn, `arn:aws:iam::${rootAccount}:user/fay`);
+  });
+
+  it('identity policies read the stored object\'s tags: ABAC on ${aws:PrincipalTag/team}, and a Deny on a classification tag', async () => {
+    const b = bucketName();
+    await s3(k).send(new CreateBucketCommand({ Bucket: b }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'red', Body: 'r', Tagging: 'team=red' }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'blue', Body: 'b', Tagging: 'team=blue' }));
+    await s3(k).send(new PutObjectCommand({ Bucket: b, Key: 'secret', Body: 's', Tagging: 'team=red&classification=secret' }));
+    const hana = await userWithKey(rootIam, 'hana');
+    await rootIam.send(new TagUserCommand({ UserName: 'hana', Tags: [{ Key: 'team', Value: 'red' }] }));
+    await rootIam.send(new PutUserPolicyCommand({
+      UserName: 'hana', PolicyName: 'abac',
+      PolicyDocument: doc([
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/team': '${aws:PrincipalTag/team}' } } },
+        { Effect: 'Deny', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
+      ]),
+    }));
+    assert.equal(await outcome(s3(k, hana).send(new GetObjectCommand({ Bucket: b, Key: 'red' }))), 'OK');
+    assert.equal(await outcome(s3(k, hana).send(new GetObjectCommand({ Bucket: b, Key: 'blue' }))), 'AccessDenied');
+    assert.equal(await outcome(s3(k, hana).send(new GetObjectCommand({ Bucket: b, Key: 'secret' }))), 'AccessDenied');
+    assert.equal(aws(k, ['s3api', 'get-object', '--bucket', b, '--key', 'red', '/dev/null'], hana).status, 0);
   });
 
   it('an SCP denying s3:DeleteBucket binds a member account, root included, and never the management account', async () => {

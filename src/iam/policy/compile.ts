@@ -71,6 +71,8 @@ export interface CompiledStatement {
   readonly conditionNeeds: readonly number[];
   /** conditionNeeds as a bit mask over key indices (when the policy has at most 32 keys). */
   readonly conditionMask: number;
+  /** Whether it reads s3:ExistingObjectTag/* (see CompiledPolicy.readsObjectTags). */
+  readonly readsObjectTags: boolean;
   /**
    * This statement's result for each way its Principal can match, indexed by the codes of
    * PRINCIPAL_MATCHES (index 0 unused): shared and frozen, so evaluation allocates none.
@@ -107,6 +109,12 @@ export const PM_ACCOUNT = 3;
 /** Code of 'direct' in PRINCIPAL_MATCHES. */
 export const PM_DIRECT = 4;
 
+/** The statements whose Action / NotAction matches one action, in document order: all, and the Deny ones alone. */
+export interface ActionCandidates {
+  readonly all: readonly CompiledStatement[];
+  readonly denies: readonly CompiledStatement[];
+}
+
 /** A policy compiled for evaluation. */
 export interface CompiledPolicy {
   readonly policyId: string | undefined;
@@ -120,13 +128,18 @@ export interface CompiledPolicy {
    * Memo: action as requested → statements whose Action/NotAction matches it, document
    * order. A pure function of the action, so caching it is invisible; bounded in size.
    */
-  readonly actionMemo: Map<string, readonly CompiledStatement[]>;
+  readonly actionMemo: Map<string, ActionCandidates>;
   /** The distinct Resource/NotResource patterns (policies repeat `arn:aws:s3:::b/*`; each is tested once per request). */
   readonly resourcePatterns: readonly ArnMatcher[];
   /** The distinct Principal / NotPrincipal elements. */
   readonly principals: readonly CompiledPrincipal[];
   /** The distinct keys statements need, in order of first appearance. */
   readonly keys: readonly NeededKey[];
+  /**
+   * Whether some Deny / some Allow statement reads s3:ExistingObjectTag/* (in a condition or
+   * a variable): the stored object's tags must then be loaded before that statement runs.
+   */
+  readonly readsObjectTags: { readonly deny: boolean; readonly allow: boolean };
   /**
    * Memo space for one evaluation (resource results, reported keys), reused across calls.
    * INVARIANT: evaluatePolicy is synchronous and calls nothing that could re-enter it, so
@@ -185,6 +198,10 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
     resourcePatterns,
     principals,
     keys,
+    readsObjectTags: {
+      deny: statements.some((st) => st.effect === 'Deny' && st.readsObjectTags),
+      allow: statements.some((st) => st.effect === 'Allow' && st.readsObjectTags),
+    },
     scratch: {
       principalStamp: new Uint32Array(principals.length),
       principalResult: new Uint8Array(principals.length),
@@ -196,6 +213,16 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
       needStamp: new Uint32Array(keys.length),
     },
   };
+}
+
+const OBJECT_TAG_PREFIX = 's3:existingobjecttag/';
+
+/** Whether a statement reads s3:ExistingObjectTag/*: as a condition key, or as a variable (with or without a default). */
+function statementReadsObjectTags(s: StatementAst, version: PolicyVersion): boolean {
+  const inVariables = (value: string): boolean =>
+    parseTemplate(value, version).parts.some((p) => p.kind === 'var' && p.key.startsWith(OBJECT_TAG_PREFIX));
+  return s.conditions.some((c) => c.keyLower.startsWith(OBJECT_TAG_PREFIX) || (takesVariables(c.operator) && c.values.some((v) => inVariables(v.value))))
+    || (s.resource?.values.some((v) => inVariables(v.value)) ?? false);
 }
 
 interface Interner {
@@ -243,6 +270,7 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
     resourceMask: maskOf(resourceKeys),
     conditionNeeds,
     conditionMask: maskOf(conditionNeeds),
+    readsObjectTags: statementReadsObjectTags(s, version),
     results: PRINCIPAL_MATCHES.map((m) => (m === undefined ? undefined : result(m))),
   };
 }

@@ -5,7 +5,7 @@
  * the only state it touches is the compiled policy's own memo space (see CompiledPolicy.scratch).
  * Returned StatementMatch objects are shared and frozen.
  */
-import { PM_ACCOUNT, PM_ANY, PM_DIRECT, PM_NONE, PRINCIPAL_MATCHES, type CompiledPolicy, type CompiledPrincipal, type CompiledStatement, type EvalScratch, type NeededKey } from './compile.js';
+import { PM_ACCOUNT, PM_ANY, PM_DIRECT, PM_NONE, PRINCIPAL_MATCHES, type ActionCandidates, type CompiledPolicy, type CompiledPrincipal, type CompiledStatement, type EvalScratch, type NeededKey } from './compile.js';
 import { ArnSubject, type ArnMatcher } from './arn.js';
 import { foldCase } from './glob.js';
 import { isAbsent, type ConditionTest } from './conditions/modifiers.js';
@@ -21,15 +21,22 @@ export interface EvaluateOptions {
    * (the authorization path) can pass false; missingKeys is then always [].
    */
   missingKeys?: boolean;
+  /**
+   * Evaluate only the Deny statements (default false). For a caller whose access is already
+   * settled without this policy's grants, only its denies can change the decision, so the
+   * Allow statements need not run; matches then holds Deny statements only.
+   */
+  denyOnly?: boolean;
 }
 
 /** Evaluates a compiled policy: every applying statement in document order, and the condition keys it lacked. */
 export function evaluatePolicy(p: CompiledPolicy, r: EvalRequest, opts?: EvaluateOptions): PolicyResult {
-  return evaluate(p, r, opts === undefined || opts.missingKeys !== false);
+  return evaluate(p, r, opts === undefined || opts.missingKeys !== false, opts?.denyOnly === true);
 }
 
-function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean): PolicyResult {
-  const candidates = statementsForAction(p, r.action);
+function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyOnly: boolean): PolicyResult {
+  const forAction = candidatesFor(p, r.action);
+  const candidates = denyOnly ? forAction.denies : forAction.all;
   const matches: StatementMatch[] = [];
   if (candidates.length === 0) return { matches, missingKeys: [] };
   const ctx = r.context;
@@ -147,6 +154,10 @@ function nextGeneration(scratch: EvalScratch): number {
 
 /** Statements whose Action / NotAction matches the action, in document order (memoised per policy). */
 export function statementsForAction(p: CompiledPolicy, action: string): readonly CompiledStatement[] {
+  return candidatesFor(p, action).all;
+}
+
+function candidatesFor(p: CompiledPolicy, action: string): ActionCandidates {
   const memo = p.actionMemo.get(action);
   if (memo !== undefined) return memo;
   const folded = foldCase(action);
@@ -163,8 +174,9 @@ export function statementsForAction(p: CompiledPolicy, action: string): readonly
     }
     if (any !== st.action.negated) out.push(st);
   }
-  if (p.actionMemo.size < ACTION_MEMO_LIMIT) p.actionMemo.set(action, out);
-  return out;
+  const found: ActionCandidates = { all: out, denies: out.filter((st) => st.effect === 'Deny') };
+  if (p.actionMemo.size < ACTION_MEMO_LIMIT) p.actionMemo.set(action, found);
+  return found;
 }
 
 /**
