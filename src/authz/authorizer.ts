@@ -102,22 +102,20 @@ export class Authorizer {
       // No policy to read: skip building the context (the common case stays cheap).
       return decide({ principal: p, checks: input.checks, bucketOwners: owners, ...aclInputs, ...(side ? { identity: side } : {}) });
     }
+    // The resource account is per check (a copy source may belong to another account); the
+    // first check's goes into the shared context, others get a copy.
+    const firstOwner = input.checks[0]?.bucket === undefined ? undefined : owners.get(input.checks[0].bucket);
     const base = buildRequestContext({
       req: input.req,
       principal: input.principal,
       auth: input.auth,
       region: this.region,
-      resourceAccount: undefined,
+      resourceAccount: firstOwner,
       ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
     });
-    for (const [k, v] of identity?.context ?? []) base.set(k, v);
-    for (const [k, v] of input.extraContext ?? []) base.set(k, v);
-    // The resource account is per check (a copy source may belong to another account); the
-    // first check's goes into the shared context, others get a copy.
-    const firstOwner = input.checks[0]?.bucket === undefined ? undefined : owners.get(input.checks[0].bucket);
+    if (identity !== undefined && identity.context.size > 0) for (const [k, v] of identity.context) base.set(k, v);
+    if (input.extraContext !== undefined) for (const [k, v] of input.extraContext) base.set(k, v);
     if (firstOwner !== undefined) {
-      base.set('aws:resourceaccount', firstOwner);
-      base.set('s3:resourceaccount', firstOwner);
       const peeked = this.identities?.peekOrgId(firstOwner);
       const resourceOrg = peeked === undefined ? await this.identities?.orgIdOf(firstOwner) : peeked ?? undefined;
       if (resourceOrg !== undefined) base.set('aws:resourceorgid', resourceOrg);

@@ -285,7 +285,8 @@ function maskOf(keys: readonly number[]): number {
 /** Compiles one (operator, key) condition with its modifiers; the caller supplies the key's value. */
 export function compileCondition(c: ConditionAst, version: PolicyVersion): ConditionTest {
   const values = c.values.map((v) => v.value);
-  return applyModifiers(compileOperator(c.operator, values, version), c.ifExists, c.set);
+  const pure = !takesVariables(c.operator) || values.every((v) => !parseTemplate(v, version).hasVars);
+  return applyModifiers(compileOperator(c.operator, values, version), c.ifExists, c.set, pure);
 }
 
 function compileOperator(op: ConditionOperator, values: readonly string[], version: PolicyVersion): CompiledOperator {
