@@ -155,6 +155,8 @@ async function createBucket(ctx: Ctx, bucket: string): Promise<void> {
 /** Small and large PUT/GET, the same for Kura and the trivial server. */
 /** Median with-policy ÷ without-policy small-GET ratio from interleaved rounds (Kura only). */
 let policyAB: number | undefined;
+/** The same rounds with no policy on either side (the noise floor of policyAB). */
+let policyAA: number | undefined;
 
 /** Records a failed warm-up as a problem of the run (its figures would not be what they seem). */
 function warmUpProblems(ctx: Ctx, r: PhaseResult): void {
@@ -235,20 +237,29 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
         if (r.status !== 204) throw new HttpError('policy A/B', `${on ? 'PUT' : 'DELETE'} policy: status ${r.status}`);
       };
       // The order alternates per round, so drift within a round does not favour either side.
-      for (let round = 0; round < (args.quick ? 2 : 6); round++) {
-        const policyFirst = round % 2 === 0;
-        await setPolicy(policyFirst);
-        const first = await rate();
-        await setPolicy(!policyFirst);
-        const second = await rate();
-        ratios.push(policyFirst ? first / second : second / first);
+      // The A/A control runs the same rounds with no policy on either side: its spread is the
+      // noise floor the A/B median must be read against.
+      const rounds = args.quick ? 2 : 8;
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const control: number[] = [];
+      for (const into of [ratios, control]) {
+        for (let round = 0; round < rounds; round++) {
+          const policyFirst = round % 2 === 0;
+          await setPolicy(into === ratios && policyFirst);
+          const first = await rate();
+          await setPolicy(into === ratios && !policyFirst);
+          const second = await rate();
+          into.push(policyFirst ? first / second : second / first);
+        }
       }
       await setPolicy(false);
       admin.close();
       cl.close();
-      ratios.sort((a, b) => a - b);
-      policyAB = ratios[Math.floor(ratios.length / 2)];
-      log(`  ${ctx.label} GET 4 KiB with ÷ without the 20-statement policy, interleaved rounds: ${ratios.map((r) => r.toFixed(3)).join(' ')} → median ${policyAB!.toFixed(3)}`);
+      policyAB = median(ratios);
+      policyAA = median(control);
+      const show = (xs: number[]): string => [...xs].sort((a, b) => a - b).map((r) => r.toFixed(3)).join(' ');
+      log(`  ${ctx.label} GET 4 KiB with ÷ without the 20-statement policy, interleaved rounds: ${show(ratios)} → median ${policyAB.toFixed(3)}`);
+      log(`  ${ctx.label} GET 4 KiB A/A control, no policy on either side: ${show(control)} → median ${policyAA.toFixed(3)}`);
     }
   }
 
@@ -565,6 +576,7 @@ async function main(): Promise<number> {
   addRatio('PUT 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('PUT 4 KiB', 'opsPerSec'), tv('PUT 4 KiB', 'opsPerSec'));
   addRatio('GET 4 KiB with 20-statement policy ÷ without (same run)', 'ops/s', k('GET 4 KiB +policy', 'opsPerSec'), k('GET 4 KiB', 'opsPerSec'));
   if (policyAB !== undefined) ratios.push({ name: 'GET 4 KiB policy cost: median of interleaved A/B rounds', value: policyAB, numerator: undefined, denominator: undefined, unit: 'ratio' });
+  if (policyAA !== undefined) ratios.push({ name: 'GET 4 KiB A/A control (no policy either side): median', value: policyAA, numerator: undefined, denominator: undefined, unit: 'ratio' });
   addRatio('GET 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('GET 4 KiB', 'opsPerSec'), tv('GET 4 KiB', 'opsPerSec'));
   addRatio('PUT 64 MiB signed MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), tv('PUT 64 MiB signed', 'mibPerSec'));
   addRatio('PUT 64 MiB unsigned MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB unsigned', 'mibPerSec'), tv('PUT 64 MiB unsigned', 'mibPerSec'));
