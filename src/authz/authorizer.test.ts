@@ -103,7 +103,7 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     dir = await mkdtemp(join(tmpdir(), 'kura-authz-tags-'));
     meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
     for (const id of [OWNER, OTHER]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
-    for (const name of ['plain', 'grants', 'denies']) {
+    for (const name of ['plain', 'grants', 'denies', 'puts']) {
       await meta.createBucket({ name, accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
     }
     // Only an Allow reads the tags: the other account's users may read shared objects.
@@ -113,6 +113,10 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     // A Deny reads them: nobody reads secret objects.
     await meta.putBucketConfig('denies', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
       { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::denies/*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
+    ] }));
+    // Its statements name no read action.
+    await meta.putBucketConfig('puts', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: { AWS: OTHER }, Action: 's3:PutObjectTagging', Resource: 'arn:aws:s3:::puts/*', Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } } },
     ] }));
     const counted = meta.getObjectVersion.bind(meta);
     meta.getObjectVersion = async (...a) => {
@@ -183,6 +187,9 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     // A Deny that reads tags is always evaluated with them.
     assert.equal(await getObject(root, 'denies', undefined), 'Allow');
     assert.equal(reads, 1);
+    // A policy with no statement for the action is not consulted at all.
+    assert.equal(await getObject(user(OTHER, 'everything'), 'puts', undefined), 'ImplicitDeny');
+    assert.equal(reads, 0);
   });
 });
 

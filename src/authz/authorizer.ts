@@ -11,6 +11,7 @@ import { callerArn, type Principal } from '../auth/principal.js';
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
+import { statementsForAction } from '../iam/policy/evaluate.js';
 import type { ContextValue } from '../iam/policy/request.js';
 import type { BucketRecord, MetadataStore, ObjectVersion } from '../storage/ports.js';
 import { parseCopySource, type Check } from './actions.js';
@@ -73,7 +74,9 @@ export class Authorizer {
       const a = this.access.peek(c.bucket) ?? await this.access.get(c.bucket);
       if (!a.aclsEnabled) (withoutAcls ??= new Set()).add(c.bucket);
       const p = a.policy;
-      if (p) {
+      // A policy none of whose statements names an action of this request decides nothing
+      // for it: the request then needs no policy context at all.
+      if (p && input.checks.some((k) => k.bucket === c.bucket && statementsForAction(p.compiled, k.action).length > 0)) {
         policies.set(c.bucket, p.compiled);
         if (p.restricted) (restricted ??= new Set()).add(c.bucket);
       }
