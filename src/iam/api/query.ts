@@ -417,3 +417,6 @@ export const INT_RULES = {
 
 /** IAM and STS accept at most 50 tags per request. */
 export const MAX_TAGS = 50;
+
+/** Tag keys beginning with `aws:` (any case) are AWS's own: no caller may set them (AWS tagging rules). */
+export const isReservedTagKey = (key: string): boolean => key.slice(0, 4).toLowerCase() === 'aws:';

@@ -8,7 +8,7 @@ import type { SignedPrincipal } from '../../auth/principal.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import type { Clock } from '../../util/clock.js';
-import { INT_RULES, MAX_TAGS, ParamReader, QueryError, RULES } from '../api/query.js';
+import { INT_RULES, MAX_TAGS, ParamReader, QueryError, RULES, isReservedTagKey } from '../api/query.js';
 import { IamError, type QueryObject, type QueryValue } from '../api/xml.js';
 import type { IamGroup, IamRole, IamUser, Tag } from '../model.js';
 
@@ -145,7 +145,11 @@ export function readTags(r: ParamReader, required = false): Tag[] {
     max: MAX_TAGS,
     fields: { Key: { ...RULES.tagKey, required: true }, Value: { ...RULES.tagValue, required: true } },
   });
-  return raw.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+  const tags = raw.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+  for (const t of tags) {
+    if (isReservedTagKey(t.Key)) throw new IamError('InvalidInput', `Tag key ${t.Key} is not valid: tag keys starting with 'aws:' are reserved for internal AWS use.`);
+  }
+  return tags;
 }
 
 export function checkUniqueTagKeys(tags: readonly Tag[]): void {

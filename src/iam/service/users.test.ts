@@ -137,6 +137,8 @@ describe('users', () => {
     const many: Record<string, string> = { UserName: 'tess' };
     for (let i = 1; i <= 50; i++) Object.assign(many, { [`Tags.member.${i}.Key`]: `k${i}`, [`Tags.member.${i}.Value`]: 'v' });
     await h.fail('TagUser', many, 'LimitExceeded');
+    await h.fail('TagUser', { UserName: 'tess', 'Tags.member.1.Key': 'aws:team', 'Tags.member.1.Value': 'a' }, 'InvalidInput', /reserved/);
+    await h.fail('CreateUser', { UserName: 'tilly', 'Tags.member.1.Key': 'Aws:x', 'Tags.member.1.Value': 'a' }, 'InvalidInput', /reserved/);
     many['Tags.member.51.Key'] = 'k51';
     many['Tags.member.51.Value'] = 'v';
     await h.fail('TagUser', many, 'ValidationError', /at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50/);

@@ -422,6 +422,7 @@ describe('AssumeRole: session tags', () => {
     const many = tags(Array.from({ length: 51 }, (_, i): [string, string] => [`k${i}`, 'v']));
     await fails(assume(alice, arn, many), 'ValidationError', /less than or equal to 50/);
     await fails(assume(alice, arn, tags([['bad key!', 'v']])), 'ValidationError', /tags\.1\.member\.key/);
+    await fails(assume(alice, arn, tags([['AWS:team', 'v']])), 'InvalidParameterValue', /reserved/);
   });
 
   test('transitive tags carry into chained sessions and cannot be overridden', async () => {

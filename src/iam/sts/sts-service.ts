@@ -27,7 +27,7 @@ import { principalFacts } from '../../authz/request-context.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import type { Clock } from '../../util/clock.js';
-import { INT_RULES, MAX_TAGS, ParamReader, QueryError, RULES, type QueryRequest, type StringRule } from '../api/query.js';
+import { INT_RULES, MAX_TAGS, ParamReader, QueryError, RULES, isReservedTagKey, type QueryRequest, type StringRule } from '../api/query.js';
 import { IamError, STS_VERSION, STS_XMLNS, invalidAction, queryResponse, type QueryObject } from '../api/xml.js';
 import type { IamRole } from '../model.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
@@ -514,6 +514,7 @@ function credentials(c: IssuedSession): QueryObject {
 function sessionTags(calling: SessionFacts | undefined, requested: readonly { key: string; value: string }[], transitiveKeys: readonly string[]): { tags: TagMap; transitive: string[] } {
   const seen = new Set<string>();
   for (const t of requested) {
+    if (isReservedTagKey(t.key)) throw new IamError('InvalidParameterValue', `The session tag key ${t.key} is not valid: tag keys starting with 'aws:' are reserved for internal AWS use.`);
     const lower = t.key.toLowerCase();
     if (seen.has(lower)) throw new IamError('InvalidParameterValue', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(lower);
