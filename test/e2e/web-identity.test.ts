@@ -91,6 +91,18 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
       RoleName: 'team-reader', PolicyName: 'own-team',
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::*/${aws:PrincipalTag/team}/*' }] }),
     }));
+    // A role whose trust also allows sts:SetSourceIdentity; its policy requires one.
+    await rootIam.send(new CreateRoleCommand({
+      RoleName: 'audited',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Federated: providerArn }, Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'], Condition: { StringEquals: { [`${host}:aud`]: CLIENT_ID } } }],
+      }),
+    }));
+    await rootIam.send(new PutRolePolicyCommand({
+      RoleName: 'audited', PolicyName: 'attributed-only',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*/audit/*', Condition: { StringLike: { 'aws:SourceIdentity': '*@example.com' } } }] }),
+    }));
     // A role that trusts only AWS principals: a web identity must not get in.
     await rootIam.send(new CreateRoleCommand({
       RoleName: 'internal',
@@ -201,6 +213,27 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
     // A malformed claim refuses the token.
     for (const bad of [{ principal_tags: { team: 'alpha' } }, { principal_tags: { team: ['a', 'b'] } }, { principal_tags: { team: ['alpha'] }, transitive_tag_keys: ['other'] }, 'team=alpha']) {
       assert.match(await outcome(assume(tagged(bad), 'team-reader')), /InvalidIdentityToken/, JSON.stringify(bad));
+    }
+  });
+
+  it('takes a source identity from the token\'s https://aws.amazon.com/source_identity claim when the trust policy allows sts:SetSourceIdentity', async () => {
+    const attributed = (who: unknown): string => jwt(rsa.privateKey, 'rsa-1', 'RS256', claims({ 'https://aws.amazon.com/source_identity': who }));
+    const r = await assume(attributed('alice@example.com'), 'audited') as { SourceIdentity?: string; Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } };
+    assert.equal(r.SourceIdentity, 'alice@example.com');
+    const session = s3(k, { accessKeyId: r.Credentials.AccessKeyId, secretAccessKey: r.Credentials.SecretAccessKey, sessionToken: r.Credentials.SessionToken });
+    const bucket = bucketName('oidc-source');
+    await s3(k).send(new CreateBucketCommand({ Bucket: bucket }));
+    // The role's policy sees it as aws:SourceIdentity.
+    await session.send(new PutObjectCommand({ Bucket: bucket, Key: 'audit/entry', Body: 'by alice' }));
+    // Without a source identity the same role's policy does not allow.
+    const plain = await assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()), 'audited') as { SourceIdentity?: string; Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } };
+    assert.equal(plain.SourceIdentity, undefined);
+    const anonymousSession = s3(k, { accessKeyId: plain.Credentials.AccessKeyId, secretAccessKey: plain.Credentials.SecretAccessKey, sessionToken: plain.Credentials.SessionToken });
+    assert.match(await outcome(anonymousSession.send(new PutObjectCommand({ Bucket: bucket, Key: 'audit/entry2', Body: 'by nobody' }))), /AccessDenied/);
+    // A role whose trust does not allow sts:SetSourceIdentity refuses such a token; a malformed claim refuses it anywhere.
+    assert.match(await outcome(assume(attributed('alice@example.com'))), /AccessDenied/);
+    for (const bad of ['a', 'has space', 'x'.repeat(65), 42]) {
+      assert.match(await outcome(assume(attributed(bad), 'audited')), /InvalidIdentityToken/, JSON.stringify(bad));
     }
   });
 });

@@ -428,8 +428,13 @@ export class StsService {
       context.set('aws:tagkeys', claimed.tags.map((t) => t.key));
     }
     if (tags.transitive.length > 0) context.set('sts:transitivetagkeys', tags.transitive);
-    // Tags in the token need sts:TagSession from the trust policy too, as for AssumeRole.
-    const actions = claimed.tags.length > 0 ? ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'] : ['sts:AssumeRoleWithWebIdentity'];
+    const sourceIdentity = tokenSourceIdentity(verified.claims[WEB_IDENTITY_SOURCE_IDENTITY_CLAIM]);
+    if (sourceIdentity !== undefined) context.set('sts:sourceidentity', sourceIdentity);
+    // Tags in the token need sts:TagSession from the trust policy too, and a source identity
+    // sts:SetSourceIdentity, as for AssumeRole.
+    const actions = ['sts:AssumeRoleWithWebIdentity'];
+    if (claimed.tags.length > 0) actions.push('sts:TagSession');
+    if (sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
     for (const action of actions) {
       const { matches } = evaluatePolicy(role.trust, {
         action, resource: role.doc.arn, principal: { kind: 'federated', provider: provider.arn }, context,
@@ -447,6 +452,7 @@ export class StsService {
     if (policyArns.length > 0) session.policyArns = policyArns;
     if (Object.keys(tags.tags).length > 0) session.tags = tags.tags;
     if (tags.transitive.length > 0) session.transitiveTagKeys = tags.transitive;
+    if (sourceIdentity !== undefined) session.sourceIdentity = sourceIdentity;
     const packed = checkPackedPolicy(session);
     const issued = issueSession(this.deps.keyring, {
       kind: 'assumed-role', accountId: role.accountId, canonicalId: account.canonicalId,
@@ -455,6 +461,7 @@ export class StsService {
     return {
       Credentials: credentials(issued),
       SubjectFromWebIdentityToken: verified.subject,
+      SourceIdentity: sourceIdentity,
       AssumedRoleUser: {
         AssumedRoleId: `${role.doc.id}:${sessionName}`,
         Arn: `arn:${PARTITION}:sts::${role.accountId}:assumed-role/${role.doc.name}/${sessionName}`,
@@ -570,6 +577,19 @@ function tokenSessionTags(claim: unknown): { tags: { key: string; value: string 
   if (tags.length > MAX_TAGS) throw bad(`more than ${MAX_TAGS} tags`);
   if (transitive !== undefined && (!Array.isArray(transitive) || transitive.some((k) => typeof k !== 'string'))) throw bad('transitive_tag_keys must be an array of strings');
   return { tags, transitiveKeys: (transitive ?? []) as string[] };
+}
+
+/** The claim an identity provider puts a source identity in (IAM UG, "Monitor and control actions taken with assumed roles"). */
+export const WEB_IDENTITY_SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
+
+/** A source identity from a web identity token, held to the rules of AssumeRole's SourceIdentity; a malformed one refuses the token. */
+function tokenSourceIdentity(claim: unknown): string | undefined {
+  if (claim === undefined) return undefined;
+  const rule = STS_RULES.sourceIdentity;
+  if (typeof claim !== 'string' || claim.length < rule.min || claim.length > rule.max || !rule.pattern.test(claim)) {
+    throw new IamError('InvalidIdentityToken', `The source identity in the ID token is not valid: it must be ${rule.min}-${rule.max} characters matching ${rule.patternText}`);
+  }
+  return claim;
 }
 
 /** A source identity, once set, stays with every session chained from it and cannot be changed. */
