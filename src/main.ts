@@ -1,5 +1,5 @@
 /** Composition root: config → data dir (stores, keys) → pipeline → listeners. The only file that wires. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAccount, createAccessKey } from './admin/accounts.js';
 import { CredentialCache, secretContext } from './auth/credentials.js';
@@ -14,7 +14,8 @@ import { loadOrCreateTls } from './tls.js';
 import { availableParallelism } from 'node:os';
 import { HashPool } from './util/hash-pool.js';
 import { createIdentityServices } from './identity-wiring.js';
-import { checkJwks, WebIdentityVerifier, type OidcIssuer } from './iam/sts/web-identity.js';
+import { WebIdentityVerifier, type OidcIssuer } from './iam/sts/web-identity.js';
+import { JwksFile } from './iam/sts/jwks-file.js';
 import { createQueryApi } from './query-api.js';
 import { FileAuditSink } from './audit/audit.js';
 import { createKmsServices } from './kms-wiring.js';
@@ -65,20 +66,19 @@ async function bootstrapRoot(config: Config, opened: Awaited<ReturnType<typeof o
   return keys[0]?.accessKeyId ?? '(none)';
 }
 
-/** Reads each configured issuer's JWKS file; a missing or malformed one is a start-up error, never a silently untrusted issuer. */
-async function loadOidcIssuers(issuers: Config['oidcIssuers']): Promise<OidcIssuer[]> {
+/**
+ * Reads each configured issuer's JWKS file; a missing or malformed one is a start-up error,
+ * never a silently untrusted issuer. The files are re-read when they change (jwks-file.ts).
+ */
+async function loadOidcIssuers(issuers: Config['oidcIssuers'], clock: Clock, log: Logger): Promise<OidcIssuer[]> {
   const out: OidcIssuer[] = [];
   for (const i of issuers) {
-    let doc: unknown;
+    const onReloadError = (reason: string): void =>
+      log.error('oidcIssuers: the JWKS file no longer reads; tokens of this issuer are refused until it is fixed', { issuer: i.issuer, file: i.jwksFile, reason });
     try {
-      doc = JSON.parse(await readFile(i.jwksFile, 'utf8'));
+      out.push({ issuer: i.issuer, jwks: await JwksFile.load(i.jwksFile, clock.now().getTime(), onReloadError) });
     } catch (e) {
-      throw new StartupError(`oidcIssuers: cannot read the JWKS of ${i.issuer} from ${i.jwksFile}: ${(e as Error).message}`);
-    }
-    try {
-      out.push({ issuer: i.issuer, jwks: checkJwks(doc, `oidcIssuers: ${i.jwksFile}`) });
-    } catch (e) {
-      throw new StartupError((e as Error).message);
+      throw new StartupError(`oidcIssuers: the JWKS of ${i.issuer}: ${(e as Error).message}`);
     }
   }
   return out;
@@ -100,7 +100,7 @@ export async function startKura(config: Config, opts: { clock?: Clock; log?: Log
   const credentials = new CredentialCache(meta, keyring, clock);
   // One hashing worker per spare core: the event loop keeps one core for HTTP and encryption.
   const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
-  const webIdentity = config.oidcIssuers.length > 0 ? new WebIdentityVerifier(await loadOidcIssuers(config.oidcIssuers)) : undefined;
+  const webIdentity = config.oidcIssuers.length > 0 ? new WebIdentityVerifier(await loadOidcIssuers(config.oidcIssuers, clock, log)) : undefined;
   const identity = createIdentityServices({ meta, keyring, clock, region: config.region, credentials, ...(webIdentity ? { webIdentity } : {}) });
   const audit = new FileAuditSink(join(config.dataDir, 'audit', 'audit.log'));
   const kms = createKmsServices({ meta, keyring, clock, region: config.region, identities: identity.identities, audit });

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,10 +50,13 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
   const assume = (token: string, roleName = 'ci-deployer', extra: Record<string, unknown> = {}): Promise<unknown> =>
     anonymousSts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::${account}:role/${roleName}`, RoleSessionName: 'ci-run-1', WebIdentityToken: token, ...extra }));
 
+  let jwksFile: string;
+
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kura-oidc-'));
     const jwks = { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig', alg: 'RS256' }, { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', use: 'sig', alg: 'ES256' }] };
-    writeFileSync(join(dir, 'jwks.json'), JSON.stringify(jwks));
+    jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(jwks));
     writeFileSync(join(dir, 'kura.json'), JSON.stringify({ oidcIssuers: [{ issuer: ISSUER, jwksFile: join(dir, 'jwks.json') }] }));
     k = await startKura({ args: ['--config', join(dir, 'kura.json')] });
     rootIam = iam(k);
@@ -234,6 +237,20 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
     assert.match(await outcome(assume(attributed('alice@example.com'))), /AccessDenied/);
     for (const bad of ['a', 'has space', 'x'.repeat(65), 42]) {
       assert.match(await outcome(assume(attributed(bad), 'audited')), /InvalidIdentityToken/, JSON.stringify(bad));
+    }
+  });
+
+  it('picks up a rotated JWKS file without a restart: the new key verifies, the withdrawn one no longer does', async () => {
+    const original = readFileSync(jwksFile, 'utf8');
+    const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    try {
+      writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...next.publicKey.export({ format: 'jwk' }), kid: 'rsa-2', use: 'sig', alg: 'RS256' }] }));
+      // The server looks at the file at most once a second.
+      await new Promise((r) => setTimeout(r, 1_100));
+      assert.equal(await outcome(assume(jwt(next.privateKey, 'rsa-2', 'RS256', claims()))), 'OK');
+      assert.match(await outcome(assume(jwt(rsa.privateKey, 'rsa-1', 'RS256', claims()))), /InvalidIdentityToken/);
+    } finally {
+      writeFileSync(jwksFile, original);
     }
   });
 });

@@ -3,7 +3,8 @@
  *
  * [CHOICE] AWS fetches an issuer's signing keys from its `jwks_uri` over TLS, trusting the
  * provider's certificate thumbprints. Kura never fetches: the operator configures each
- * trusted issuer with a JWKS file (config `oidcIssuers`), read and checked at start-up.
+ * trusted issuer with a JWKS file (config `oidcIssuers`), read and checked at start-up and
+ * re-read when it changes (jwks-file.ts).
  * A token from an issuer without configured keys is refused, whatever IAM providers exist.
  * No outbound requests means no server-side request forgery through `iss`, and the same
  * answer offline as online. Signature checking, algorithms and time claims are left to
@@ -23,11 +24,19 @@ export const CLOCK_TOLERANCE_SECONDS = 60;
 /** Asymmetric algorithms only: an HMAC "signature" would be checked with a public key as its secret. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** Where an issuer's current keys come from (jwks-file.ts: a file re-read when it changes); undefined = none usable now. */
+export interface JwksSource {
+  current(nowMs: number): Promise<JSONWebKeySet | undefined>;
+}
+
 export interface OidcIssuer {
   /** The issuer URL as tokens carry it in `iss`, e.g. https://token.actions.githubusercontent.com */
   issuer: string;
-  jwks: JSONWebKeySet;
+  /** Its public keys: fixed, or a source consulted on every token. */
+  jwks: JSONWebKeySet | JwksSource;
 }
+
+const isSource = (j: JSONWebKeySet | JwksSource): j is JwksSource => typeof (j as Partial<JwksSource>).current === 'function';
 
 export class WebIdentityError extends Error {
   constructor(readonly code: 'InvalidIdentityToken' | 'ExpiredTokenException', message: string) {
@@ -64,7 +73,9 @@ export function checkJwks(doc: unknown, where: string): JSONWebKeySet {
 export class WebIdentityVerifier {
   // By the issuer exactly as configured: OpenID Connect compares `iss` as a string, so a
   // token whose `iss` differs in any way (case, trailing slash, port) is not this issuer's.
-  private readonly issuers = new Map<string, { name: string; keys: ReturnType<typeof createLocalJWKSet> }>();
+  private readonly issuers = new Map<string, { name: string; source: JwksSource }>();
+  /** The key-selection function jose builds for each key set, made once per set. */
+  private readonly keySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
 
   constructor(issuers: readonly OidcIssuer[]) {
     const names = new Set<string>();
@@ -73,7 +84,8 @@ export class WebIdentityVerifier {
       if (name === undefined) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} must be a plain https URL (host, optional port and path; no query, fragment or escapes)`);
       if (names.has(name)) throw new Error(`OIDC issuer ${JSON.stringify(i.issuer)} is configured twice`);
       names.add(name);
-      this.issuers.set(i.issuer, { name, keys: createLocalJWKSet(i.jwks) });
+      const fixed = i.jwks;
+      this.issuers.set(i.issuer, { name, source: isSource(fixed) ? fixed : { current: async () => fixed } });
     }
   }
 
@@ -87,12 +99,18 @@ export class WebIdentityVerifier {
     }
     const issuer = unverified.iss;
     const known = typeof issuer === 'string' ? this.issuers.get(issuer) : undefined;
-    if (issuer === undefined || known === undefined) {
+    const jwks = issuer === undefined || known === undefined ? undefined : await known.source.current(nowMs);
+    if (issuer === undefined || known === undefined || jwks === undefined) {
       throw invalid('Couldn\'t retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements');
+    }
+    let keys = this.keySets.get(jwks);
+    if (keys === undefined) {
+      keys = createLocalJWKSet(jwks);
+      this.keySets.set(jwks, keys);
     }
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, known.keys, { issuer, algorithms: ALGORITHMS, currentDate: new Date(nowMs), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
+      ({ payload: claims } = await jwtVerify(token, keys, { issuer, algorithms: ALGORITHMS, currentDate: new Date(nowMs), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'aud', 'exp'] }));
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new WebIdentityError('ExpiredTokenException', 'Token is expired');
       if (e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWKSNoMatchingKey) throw invalid('The ID token signature could not be verified.');
