@@ -97,6 +97,13 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
       { Effect: 'Deny', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
     ],
     everything: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+    // ABAC on writes and deletes too: the key is absent there, so nothing is allowed by it.
+    abacWrites: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 'iam:GetUser'], Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/team': '${aws:PrincipalTag/team}' } } }],
+    // Everything, except objects not of the caller's team: absent counts as "not of the team".
+    teamOnly: [
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: 's3:*', Resource: '*', Condition: { StringNotEquals: { 's3:ExistingObjectTag/team': '${aws:PrincipalTag/team}' } } },
+    ],
   };
 
   before(async () => {
@@ -144,14 +151,15 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     requestId: 'r', hostId: 'h', method: 'GET', rawPath: '/b/k', rawQuery: '', query: new Map(), headers: {}, body: Readable.from([]),
     clientIp: '127.0.0.1', tls: null, receivedAt: new Date(),
   };
-  /** Decides GetObject of `bucket`/k, an object with these tags (undefined: no such object). */
-  const getObject = async (principal: Principal, bucket: string, tags: Record<string, string> | undefined): Promise<string> => {
+  /** Decides `action` on `bucket`/k, an object with these tags (undefined: no such object). */
+  const onObject = async (action: string, principal: Principal, bucket: string, tags: Record<string, string> | undefined): Promise<string> => {
     const versions = new Map<string, ObjectVersion | undefined>();
     if (tags !== undefined) versions.set(versionMemoKey(bucket, 'k', undefined), { ...OBJECT, bucket, tags });
     reads = 0;
-    const d = await authorizer.authorize({ req, principal, auth: { kind: 'anonymous' }, checks: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${bucket}/k`, bucket }], versions });
+    const d = await authorizer.authorize({ req, principal, auth: { kind: 'anonymous' }, checks: [{ action, resource: `arn:aws:s3:::${bucket}/k`, bucket }], versions });
     return d.effect;
   };
+  const getObject = (principal: Principal, bucket: string, tags: Record<string, string> | undefined): Promise<string> => onObject('s3:GetObject', principal, bucket, tags);
 
   it('identity policies see the object\'s tags: an ABAC grant on a tag', async () => {
     assert.equal(await getObject(user(OWNER, 'abac'), 'plain', { team: 'red' }), 'Allow');
@@ -173,6 +181,49 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     assert.equal(await getObject(root, 'denies', { classification: 'secret' }), 'ExplicitDeny');
     assert.equal(await getObject(user(OWNER, 'everything'), 'denies', { classification: 'secret' }), 'ExplicitDeny');
     assert.equal(await getObject(root, 'denies', {}), 'Allow');
+  });
+
+  it('s3:ExistingObjectTag is absent for actions that do not take it (PutObject, DeleteObject), as on AWS', async () => {
+    const tagged = { team: 'red' };
+    assert.equal(await onObject('s3:GetObject', user(OWNER, 'abacWrites'), 'plain', tagged), 'Allow');
+    assert.equal(await onObject('s3:PutObject', user(OWNER, 'abacWrites'), 'plain', tagged), 'ImplicitDeny');
+    assert.equal(await onObject('s3:DeleteObject', user(OWNER, 'abacWrites'), 'plain', tagged), 'ImplicitDeny');
+    assert.equal(reads, 0);
+    assert.equal(await onObject('s3:GetObject', user(OWNER, 'teamOnly'), 'plain', tagged), 'Allow');
+    assert.equal(await onObject('s3:GetObject', user(OWNER, 'teamOnly'), 'plain', { team: 'blue' }), 'ExplicitDeny');
+    // StringNotEquals on an absent key is true: the Deny bites.
+    assert.equal(await onObject('s3:PutObject', user(OWNER, 'teamOnly'), 'plain', tagged), 'ExplicitDeny');
+    assert.equal(await onObject('s3:DeleteObject', user(OWNER, 'teamOnly'), 'plain', tagged), 'ExplicitDeny');
+  });
+
+  it('an IAM call of a caller whose policies read object tags reads no object', async () => {
+    reads = 0;
+    const d = await authorizer.authorize({
+      req, principal: user(OWNER, 'abacWrites'), auth: { kind: 'anonymous' },
+      checks: [{ action: 'iam:GetUser', resource: `arn:aws:iam::${OWNER}:user/team/bob`, bucket: undefined }],
+    });
+    assert.equal(d.effect, 'ImplicitDeny');
+    assert.equal(reads, 0);
+  });
+
+  it('checks deferred on object tags each get their own object\'s tags', async () => {
+    const both = async (tags1: Record<string, string>, tags2: Record<string, string>): Promise<string> => {
+      const versions = new Map<string, ObjectVersion | undefined>([
+        [versionMemoKey('grants', 'k1', undefined), { ...OBJECT, bucket: 'grants', key: 'k1', tags: tags1 }],
+        [versionMemoKey('grants', 'k2', undefined), { ...OBJECT, bucket: 'grants', key: 'k2', tags: tags2 }],
+      ]);
+      const d = await authorizer.authorize({
+        req, principal: user(OTHER, 'everything'), auth: { kind: 'anonymous' }, versions,
+        checks: [
+          { action: 's3:GetObject', resource: 'arn:aws:s3:::grants/k1', bucket: 'grants' },
+          { action: 's3:GetObject', resource: 'arn:aws:s3:::grants/k2', bucket: 'grants' },
+        ],
+      });
+      return d.effect;
+    };
+    assert.equal(await both({ share: 'yes' }, { share: 'yes' }), 'Allow');
+    assert.equal(await both({ share: 'yes' }, {}), 'ImplicitDeny');
+    assert.equal(await both({}, { share: 'yes' }), 'ImplicitDeny');
   });
 
   it('a caller allowed without the bucket policy\'s grants does not wait for the object\'s tags', async () => {

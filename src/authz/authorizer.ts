@@ -11,12 +11,13 @@ import { callerArn, type Principal } from '../auth/principal.js';
 import { s3error } from '../errors/s3-errors.js';
 import { header, type S3Request } from '../http/request.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
-import { statementsForAction } from '../iam/policy/evaluate.js';
+import { objectTagReads, statementsForAction } from '../iam/policy/evaluate.js';
+import { actionTakesExistingObjectTags } from '../iam/policy/s3-model.js';
 import type { ContextValue } from '../iam/policy/request.js';
 import type { BucketRecord, MetadataStore, ObjectVersion } from '../storage/ports.js';
 import { parseCopySource, type Check } from './actions.js';
 import { BucketAccessCache, type BucketAccess } from './bucket-access.js';
-import { decide, decideUnlessObjectTagsNeeded, identityReadsObjectTags, policyReadsObjectTags, type CheckAcl, type DecideInput } from './decide.js';
+import { decide, decideUnlessObjectTagsNeeded, identityReadsObjectTags, type CheckAcl, type DecideInput } from './decide.js';
 import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.js';
 import { objectOwnerOf } from './ownership.js';
 import type { IdentityCache, LoadedIdentity } from './identity-side.js';
@@ -126,8 +127,6 @@ export class Authorizer {
     // A request with one check owns the context outright; with several, a check that needs
     // its own keys gets a copy.
     const single = input.checks.length === 1;
-    // Policies of the caller's own side that read s3:ExistingObjectTag/* need the object's tags for every object check.
-    const identityTags = identityReadsObjectTags(side);
     let deferred: Set<Check> | undefined;
     const perCheck = single ? undefined : new Map<Check, ReadonlyMap<string, ContextValue>>();
     let only: ReadonlyMap<string, ContextValue> = base;
@@ -154,15 +153,18 @@ export class Authorizer {
       if (bucketTags) {
         for (const k of Object.keys(bucketTags)) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }
-      const bucketPolicy = c.bucket === undefined ? undefined : policies.get(c.bucket);
-      if (c.resource.includes('/') && (identityTags || (bucketPolicy !== undefined && policyReadsObjectTags(bucketPolicy)))) {
-        if (!identityTags && !bucketPolicy!.readsObjectTags.deny) {
+      // s3:ExistingObjectTag/* is in the context only of the actions that take it, and the
+      // object is read only when a policy that applies to the action reads the key.
+      if (c.bucket !== undefined && actionTakesExistingObjectTags(c.action)) {
+        const bucketPolicy = policies.get(c.bucket);
+        const bucketReads = bucketPolicy === undefined ? undefined : objectTagReads(bucketPolicy, c.action);
+        if (identityReadsObjectTags(side, c.action) || bucketReads?.deny === true) {
+          const tags = await this.objectTags(input.req, c, input.versions);
+          if (tags) ctx = withExistingObjectTags(ctx, tags, single || ctx !== base);
+        } else if (bucketReads?.allow === true) {
           // Only the bucket policy's grants read them: a caller whose access is settled
           // without those grants does not wait for the object (decideUnlessObjectTagsNeeded).
           (deferred ??= new Set()).add(c);
-        } else {
-          const tags = await this.objectTags(input.req, c, input.versions);
-          if (tags) ctx = withExistingObjectTags(ctx, tags, single || ctx !== base);
         }
       }
       if (perCheck) perCheck.set(c, ctx);

@@ -26,7 +26,7 @@
  */
 import type { Principal } from '../auth/principal.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
-import { evaluatePolicy } from '../iam/policy/evaluate.js';
+import { evaluatePolicy, objectTagReads } from '../iam/policy/evaluate.js';
 import type { ContextValue, EvalRequest, StatementMatch } from '../iam/policy/request.js';
 import { aclAllows, type Acl, type AclRequester, type AclTarget } from './acl/acl.js';
 import type { Check } from './actions.js';
@@ -117,14 +117,17 @@ function grantNamesSession(policy: CompiledPolicy, req: EvalRequest, principal: 
     .some((m) => m.effect === 'Allow' && m.principalMatch === 'direct');
 }
 
-/** Whether some statement of a policy reads s3:ExistingObjectTag/*. */
-export const policyReadsObjectTags = (p: CompiledPolicy): boolean => p.readsObjectTags.deny || p.readsObjectTags.allow;
+/** Whether some statement of a policy that applies to the action reads s3:ExistingObjectTag/*. */
+function policyReadsObjectTags(p: CompiledPolicy, action: string): boolean {
+  const r = objectTagReads(p, action);
+  return r.deny || r.allow;
+}
 
-/** Whether any policy of a caller's own side (identity policies, boundary, session policies, SCPs) reads s3:ExistingObjectTag/*. */
-export function identityReadsObjectTags(side: IdentitySide | undefined): boolean {
+/** Whether any policy of a caller's own side (identity policies, boundary, session policies, SCPs) reads s3:ExistingObjectTag/* for the action. */
+export function identityReadsObjectTags(side: IdentitySide | undefined, action: string): boolean {
   if (side === undefined) return false;
-  const any = (ps: readonly NamedPolicy[] | undefined): boolean => ps !== undefined && ps.some((n) => policyReadsObjectTags(n.compiled));
-  return any(side.policies) || (side.boundary !== undefined && policyReadsObjectTags(side.boundary.compiled))
+  const any = (ps: readonly NamedPolicy[] | undefined): boolean => ps !== undefined && ps.some((n) => policyReadsObjectTags(n.compiled, action));
+  return any(side.policies) || (side.boundary !== undefined && policyReadsObjectTags(side.boundary.compiled, action))
     || any(side.sessionPolicies) || (side.scpLevels?.some(any) ?? false);
 }
 
@@ -149,7 +152,7 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
 
   // 1. Explicit denies, wherever they are.
   const id = principal.kind === 'anonymous' ? undefined : input.identity;
-  if (tagsUnloaded && identityReadsObjectTags(id)) return undefined;
+  if (tagsUnloaded && identityReadsObjectTags(id, check.action)) return undefined;
   const scps = id?.scpLevels?.map((level) => evaluateSet(level, req()));
   const scpDenies = scps?.flatMap((r) => r.denies) ?? [];
   if (scpDenies.length > 0) return deny('scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
@@ -182,7 +185,10 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   // A caller of the authority's own account whose side allows is allowed unless something
   // denies (steps 3–4 below): the bucket policy's grants cannot change that, only its denies.
   const settled = sameAccount && identityOk;
-  if (tagsUnloaded && policy !== undefined && (policy.readsObjectTags.deny || (!settled && policy.readsObjectTags.allow))) return undefined;
+  if (tagsUnloaded && policy !== undefined) {
+    const reads = objectTagReads(policy, check.action);
+    if (reads.deny || (!settled && reads.allow)) return undefined;
+  }
   const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), { missingKeys: false, denyOnly: settled }).matches : NO_MATCHES;
   const denies = matches.filter((m) => m.effect === 'Deny');
   if (denies.length > 0) {

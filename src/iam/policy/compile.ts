@@ -71,7 +71,7 @@ export interface CompiledStatement {
   readonly conditionNeeds: readonly number[];
   /** conditionNeeds as a bit mask over key indices (when the policy has at most 32 keys). */
   readonly conditionMask: number;
-  /** Whether it reads s3:ExistingObjectTag/* (see CompiledPolicy.readsObjectTags). */
+  /** Whether it reads s3:ExistingObjectTag/* (in a condition or a variable): the stored object's tags must be loaded before it runs. */
   readonly readsObjectTags: boolean;
   /**
    * This statement's result for each way its Principal can match, indexed by the codes of
@@ -113,6 +113,8 @@ export const PM_DIRECT = 4;
 export interface ActionCandidates {
   readonly all: readonly CompiledStatement[];
   readonly denies: readonly CompiledStatement[];
+  /** Whether some of `denies` / some Allow among `all` read s3:ExistingObjectTag/*. */
+  readonly readsObjectTags: { readonly deny: boolean; readonly allow: boolean };
 }
 
 /** A policy compiled for evaluation. */
@@ -135,11 +137,6 @@ export interface CompiledPolicy {
   readonly principals: readonly CompiledPrincipal[];
   /** The distinct keys statements need, in order of first appearance. */
   readonly keys: readonly NeededKey[];
-  /**
-   * Whether some Deny / some Allow statement reads s3:ExistingObjectTag/* (in a condition or
-   * a variable): the stored object's tags must then be loaded before that statement runs.
-   */
-  readonly readsObjectTags: { readonly deny: boolean; readonly allow: boolean };
   /**
    * Memo space for one evaluation (resource results, reported keys), reused across calls.
    * INVARIANT: evaluatePolicy is synchronous and calls nothing that could re-enter it, so
@@ -198,10 +195,6 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
     resourcePatterns,
     principals,
     keys,
-    readsObjectTags: {
-      deny: statements.some((st) => st.effect === 'Deny' && st.readsObjectTags),
-      allow: statements.some((st) => st.effect === 'Allow' && st.readsObjectTags),
-    },
     scratch: {
       principalStamp: new Uint32Array(principals.length),
       principalResult: new Uint8Array(principals.length),

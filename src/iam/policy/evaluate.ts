@@ -157,6 +157,11 @@ export function statementsForAction(p: CompiledPolicy, action: string): readonly
   return candidatesFor(p, action).all;
 }
 
+/** Whether the statements that apply to an action read s3:ExistingObjectTag/*: some Deny, some Allow. */
+export function objectTagReads(p: CompiledPolicy, action: string): ActionCandidates['readsObjectTags'] {
+  return candidatesFor(p, action).readsObjectTags;
+}
+
 function candidatesFor(p: CompiledPolicy, action: string): ActionCandidates {
   const memo = p.actionMemo.get(action);
   if (memo !== undefined) return memo;
@@ -174,7 +179,12 @@ function candidatesFor(p: CompiledPolicy, action: string): ActionCandidates {
     }
     if (any !== st.action.negated) out.push(st);
   }
-  const found: ActionCandidates = { all: out, denies: out.filter((st) => st.effect === 'Deny') };
+  const denies = out.filter((st) => st.effect === 'Deny');
+  const found: ActionCandidates = {
+    all: out,
+    denies,
+    readsObjectTags: { deny: denies.some((st) => st.readsObjectTags), allow: out.some((st) => st.effect === 'Allow' && st.readsObjectTags) },
+  };
   if (p.actionMemo.size < ACTION_MEMO_LIMIT) p.actionMemo.set(action, found);
   return found;
 }

@@ -241,3 +241,19 @@ export function keysForActionsAndResources(actions: readonly string[], resourceT
 export function conditionKeyAppliesToAction(key: string, action: string, resourceTypeNames?: readonly string[]): boolean {
   return keysForActionsAndResources([action], resourceTypeNames).some((k) => keyNameMatches(k, key));
 }
+
+const objectTagActions = new Map<string, boolean>();
+
+/**
+ * Whether the request context of an action carries s3:ExistingObjectTag/* (the model lists it
+ * for GetObject, the ACL and tagging actions, …; not for PutObject or DeleteObject, where a
+ * condition on it sees an absent key, as on AWS). Memoised per action.
+ */
+export function actionTakesExistingObjectTags(action: string): boolean {
+  let yes = objectTagActions.get(action);
+  if (yes === undefined) {
+    yes = keysForActionsAndResources([action]).some((k) => k.toLowerCase().startsWith('s3:existingobjecttag/'));
+    if (objectTagActions.size < 1024) objectTagActions.set(action, yes);
+  }
+  return yes;
+}
