@@ -153,6 +153,8 @@ async function createBucket(ctx: Ctx, bucket: string): Promise<void> {
 }
 
 /** Small and large PUT/GET, the same for Kura and the trivial server. */
+/** Issue 3's target for the 20-statement policy: with ÷ without ≥ 0.95 (the policy costs < 5 %). */
+const POLICY_TARGET = 0.95;
 /** Median with-policy ÷ without-policy small-GET ratio from interleaved rounds (Kura only). */
 let policyAB: number | undefined;
 /** The same rounds with no policy on either side (the noise floor of policyAB). */
@@ -575,7 +577,9 @@ async function main(): Promise<number> {
   const tv = (name: string, field: 'opsPerSec' | 'mibPerSec'): number | undefined => find('trivial', name)?.[field];
   addRatio('PUT 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('PUT 4 KiB', 'opsPerSec'), tv('PUT 4 KiB', 'opsPerSec'));
   addRatio('GET 4 KiB with 20-statement policy ÷ without (same run)', 'ops/s', k('GET 4 KiB +policy', 'opsPerSec'), k('GET 4 KiB', 'opsPerSec'));
-  if (policyAB !== undefined) ratios.push({ name: 'GET 4 KiB policy cost: median of interleaved A/B rounds', value: policyAB, numerator: undefined, denominator: undefined, unit: 'ratio' });
+  // Issue 3: the policy costs < 5 % of small-GET throughput, read on the interleaved rounds
+  // (the phases above run a minute apart; the A/A control below shows the noise floor).
+  if (policyAB !== undefined) ratios.push({ name: 'GET 4 KiB policy cost: median of interleaved A/B rounds', value: policyAB, numerator: undefined, denominator: undefined, unit: 'ratio', target: POLICY_TARGET, targetMet: policyAB >= POLICY_TARGET });
   if (policyAA !== undefined) ratios.push({ name: 'GET 4 KiB A/A control (no policy either side): median', value: policyAA, numerator: undefined, denominator: undefined, unit: 'ratio' });
   addRatio('GET 4 KiB ops/s: Kura ÷ trivial server', 'ops/s', k('GET 4 KiB', 'opsPerSec'), tv('GET 4 KiB', 'opsPerSec'));
   addRatio('PUT 64 MiB signed MiB/s: Kura ÷ trivial server', 'MiB/s', k('PUT 64 MiB signed', 'mibPerSec'), tv('PUT 64 MiB signed', 'mibPerSec'));
