@@ -322,13 +322,8 @@ export class StsService {
 
     await this.checkPolicyArns(role.accountId, policyArns);
 
-    const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
+    const session = roleSessionFacts(nowMs, seconds, { policy, policyArns, tags, sourceIdentity });
     if (mfa) session.mfaAuthenticatedAt = new Date(nowMs).toISOString();
-    if (policy !== undefined) session.policy = policy;
-    if (policyArns.length > 0) session.policyArns = policyArns;
-    if (Object.keys(tags.tags).length > 0) session.tags = tags.tags;
-    if (tags.transitive.length > 0) session.transitiveTagKeys = tags.transitive;
-    if (sourceIdentity !== undefined) session.sourceIdentity = sourceIdentity;
     const packed = checkPackedPolicy(session);
 
     const claims: SessionClaims = {
@@ -447,12 +442,7 @@ export class StsService {
     if (seconds > maxSeconds) throw new QueryError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     await this.checkPolicyArns(role.accountId, policyArns);
 
-    const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
-    if (policy !== undefined) session.policy = policy;
-    if (policyArns.length > 0) session.policyArns = policyArns;
-    if (Object.keys(tags.tags).length > 0) session.tags = tags.tags;
-    if (tags.transitive.length > 0) session.transitiveTagKeys = tags.transitive;
-    if (sourceIdentity !== undefined) session.sourceIdentity = sourceIdentity;
+    const session = roleSessionFacts(nowMs, seconds, { policy, policyArns, tags, sourceIdentity });
     const packed = checkPackedPolicy(session);
     const issued = issueSession(this.deps.keyring, {
       kind: 'assumed-role', accountId: role.accountId, canonicalId: account.canonicalId,
@@ -502,6 +492,20 @@ export class StsService {
     }
     return c ?? undefined;
   }
+}
+
+/** A new role session's facts (AssumeRole, AssumeRoleWithWebIdentity): times, session policies, tags, source identity. */
+function roleSessionFacts(
+  nowMs: number, seconds: number,
+  o: { policy: string | undefined; policyArns: readonly string[]; tags: { tags: TagMap; transitive: string[] }; sourceIdentity: string | undefined },
+): SessionFacts {
+  const session: SessionFacts = { ...sessionTimes(nowMs, seconds) };
+  if (o.policy !== undefined) session.policy = o.policy;
+  if (o.policyArns.length > 0) session.policyArns = [...o.policyArns];
+  if (Object.keys(o.tags.tags).length > 0) session.tags = o.tags.tags;
+  if (o.tags.transitive.length > 0) session.transitiveTagKeys = o.tags.transitive;
+  if (o.sourceIdentity !== undefined) session.sourceIdentity = o.sourceIdentity;
+  return session;
 }
 
 /** Issue and expiry times; the expiry falls on a whole second so the Expiration AWS prints (whole seconds) is exact. */
