@@ -99,6 +99,11 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     everything: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
     // ABAC on writes and deletes too: the key is absent there, so nothing is allowed by it.
     abacWrites: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 'iam:GetUser'], Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/team': '${aws:PrincipalTag/team}' } } }],
+    // Everything, except retagging objects classified secret.
+    guardedWrites: [
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: 's3:PutObjectTagging', Resource: '*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
+    ],
     // Everything, except objects not of the caller's team: absent counts as "not of the team".
     teamOnly: [
       { Effect: 'Allow', Action: '*', Resource: '*' },
@@ -194,6 +199,22 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
     // StringNotEquals on an absent key is true: the Deny bites.
     assert.equal(await onObject('s3:PutObject', user(OWNER, 'teamOnly'), 'plain', tagged), 'ExplicitDeny');
     assert.equal(await onObject('s3:DeleteObject', user(OWNER, 'teamOnly'), 'plain', tagged), 'ExplicitDeny');
+  });
+
+  it('the ACL and tagging checks a write implies never see the overwritten object\'s tags (no policy can govern overwriting by existing tags)', async () => {
+    const versions = new Map<string, ObjectVersion | undefined>([[versionMemoKey('plain', 'k', undefined), { ...OBJECT, bucket: 'plain', tags: { classification: 'secret' } }]]);
+    reads = 0;
+    const d = await authorizer.authorize({
+      req, principal: user(OWNER, 'guardedWrites'), auth: { kind: 'anonymous' }, versions,
+      checks: [
+        { action: 's3:PutObject', resource: 'arn:aws:s3:::plain/k', bucket: 'plain', creates: 'object' },
+        { action: 's3:PutObjectTagging', resource: 'arn:aws:s3:::plain/k', bucket: 'plain', creates: 'object' },
+      ],
+    });
+    assert.equal(d.effect, 'Allow');
+    assert.equal(reads, 0);
+    // The same action on the stored object (PutObjectTagging itself) does see them.
+    assert.equal(await onObject('s3:PutObjectTagging', user(OWNER, 'guardedWrites'), 'plain', { classification: 'secret' }), 'ExplicitDeny');
   });
 
   it('an IAM call of a caller whose policies read object tags reads no object', async () => {

@@ -154,8 +154,11 @@ export class Authorizer {
         for (const k of Object.keys(bucketTags)) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }
       // s3:ExistingObjectTag/* is in the context only of the actions that take it, and the
-      // object is read only when a policy that applies to the action reads the key.
-      if (c.bucket !== undefined && actionTakesExistingObjectTags(c.action)) {
+      // object is read only when a policy that applies to the action reads the key. Never for
+      // a check on the object the request writes (the ACL and tagging checks a PutObject or
+      // CopyObject implies): S3 UG "Tagging and access control policies" — no policy can grant
+      // or deny overwriting an object based on its existing tags.
+      if (c.bucket !== undefined && c.creates === undefined && actionTakesExistingObjectTags(c.action)) {
         const bucketPolicy = policies.get(c.bucket);
         const bucketReads = bucketPolicy === undefined ? undefined : objectTagReads(bucketPolicy, c.action);
         if (identityReadsObjectTags(side, c.action) || bucketReads?.deny === true) {
