@@ -15,6 +15,7 @@ import { newOrganization, saveOrganization } from '../iam/org/organization.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata-store.js';
 import type { ObjectVersion } from '../storage/ports.js';
 import { Authorizer, versionMemoKey } from './authorizer.js';
+import type { Check } from './actions.js';
 import { IdentityCache } from './identity-side.js';
 
 const IN_ORG = '111111111111';
@@ -270,3 +271,60 @@ const OBJECT: ObjectVersion = {
   lastModified: '2026-01-01T00:00:00.000Z', ownerAccountId: '333333333333', meta: { user: {} }, checksum: null, tags: {},
   uploadId: null, pieces: [], sse: { algorithm: 'AES256' },
 };
+
+describe('Authorizer: request keys only for the actions that take them', () => {
+  const OWNER = '555555555555';
+  const OTHER = '666666666666';
+  let dir: string;
+  let meta: SqliteMetadataStore;
+  let authorizer: Authorizer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kura-authz-keys-'));
+    meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
+    for (const id of [OWNER, OTHER]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
+    await meta.createBucket({ name: 'pub', accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
+    await meta.putBucketConfig('pub', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+      // Listing and reading under public/ only: s3:prefix exists for the listing alone.
+      { Effect: 'Allow', Principal: '*', Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['arn:aws:s3:::pub', 'arn:aws:s3:::pub/*'], Condition: { StringLike: { 's3:prefix': 'public/*' } } },
+      // The usual cross-account write grant: s3:x-amz-acl exists for PutObject, not DeleteObject.
+      { Effect: 'Allow', Principal: { AWS: OTHER }, Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::pub/*', Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
+    ] }));
+    const identities = new IdentityCache(meta, {
+      load: async () => ({ id: 'AIDAOTHER', tags: {}, policies: [{ id: 'all', document: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) }] }),
+      managedPolicy: async () => undefined,
+    }, { now: () => new Date() });
+    authorizer = new Authorizer(meta, 'us-east-1', identities);
+  });
+  after(async () => {
+    await meta.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const anonymous: Principal = { kind: 'anonymous' };
+  const other: Principal = { kind: 'iam-user', accountId: OTHER, canonicalId: 'c', accessKeyId: 'AK', userName: 'writer', userId: 'AIDAOTHER', path: '/' };
+  const request = (method: string, query: Record<string, string>, headers: Record<string, string>): S3Request => ({
+    requestId: 'r', hostId: 'h', method, rawPath: '/pub/k', rawQuery: '', query: new Map(Object.entries(query)), headers, body: Readable.from([]),
+    clientIp: '127.0.0.1', tls: null, receivedAt: new Date(),
+  });
+  const decide = async (principal: Principal, req: S3Request, checks: Check[]): Promise<string> =>
+    (await authorizer.authorize({ req, principal, auth: { kind: 'anonymous' }, checks })).effect;
+  const on = (action: string, key?: string): Check => ({ action, resource: key === undefined ? 'arn:aws:s3:::pub' : `arn:aws:s3:::pub/${key}`, bucket: 'pub' });
+
+  it('s3:prefix steers a listing, never a GetObject that carries ?prefix=', async () => {
+    assert.equal(await decide(anonymous, request('GET', { prefix: 'public/a' }, {}), [on('s3:ListBucket')]), 'Allow');
+    assert.equal(await decide(anonymous, request('GET', { prefix: 'secret/' }, {}), [on('s3:ListBucket')]), 'ImplicitDeny');
+    assert.equal(await decide(anonymous, request('GET', {}, {}), [on('s3:GetObject', 'secret/k')]), 'ImplicitDeny');
+    assert.equal(await decide(anonymous, request('GET', { prefix: 'public/x' }, {}), [on('s3:GetObject', 'secret/k')]), 'ImplicitDeny');
+  });
+
+  it('s3:x-amz-acl grants a PutObject that sends it, never a DeleteObject that carries the header', async () => {
+    const acl = { 'x-amz-acl': 'bucket-owner-full-control' };
+    assert.equal(await decide(other, request('PUT', {}, acl), [on('s3:PutObject', 'k')]), 'Allow');
+    assert.equal(await decide(other, request('PUT', {}, {}), [on('s3:PutObject', 'k')]), 'ImplicitDeny');
+    assert.equal(await decide(other, request('DELETE', {}, acl), [on('s3:DeleteObject', 'k')]), 'ImplicitDeny');
+    // In one request, each check sees the keys of its own action.
+    assert.equal(await decide(other, request('PUT', {}, acl), [on('s3:PutObject', 'k'), on('s3:DeleteObject', 'k')]), 'ImplicitDeny');
+    assert.equal(await decide(other, request('PUT', {}, acl), [on('s3:DeleteObject', 'k'), on('s3:PutObject', 'k')]), 'ImplicitDeny');
+  });
+});

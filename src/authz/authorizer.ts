@@ -22,7 +22,7 @@ import { permissionsForAction, withoutPublicGrants, type Acl } from './acl/acl.j
 import { objectOwnerOf } from './ownership.js';
 import type { IdentityCache, LoadedIdentity } from './identity-side.js';
 import type { Decision } from './decision.js';
-import { buildRequestContext, copyContext, withExistingObjectTags } from './request-context.js';
+import { buildRequestContext, contextForAction, copyContext, withExistingObjectTags } from './request-context.js';
 
 export interface AuthorizeInput {
   req: S3Request;
@@ -116,6 +116,7 @@ export class Authorizer {
       region: this.region,
       resourceAccount: firstOwner,
       ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
+      ...(input.checks[0] ? { action: input.checks[0].action } : {}),
     });
     if (identity !== undefined && identity.context.size > 0) for (const [k, v] of identity.context) base.set(k, v);
     if (input.extraContext !== undefined) for (const [k, v] of input.extraContext) base.set(k, v);
@@ -131,7 +132,9 @@ export class Authorizer {
     const perCheck = single ? undefined : new Map<Check, ReadonlyMap<string, ContextValue>>();
     let only: ReadonlyMap<string, ContextValue> = base;
     for (const c of input.checks) {
-      let ctx: Map<string, ContextValue> = base;
+      // The request-derived s3: keys depend on the action: a check of another action than the
+      // first gets its own context (ContextInput.action).
+      let ctx: Map<string, ContextValue> = c.action === input.checks[0]!.action ? base : contextForAction(base, c.action);
       const own = (): Map<string, ContextValue> => (single || ctx !== base ? ctx : (ctx = copyContext(base)));
       const owner = c.bucket === undefined ? undefined : owners.get(c.bucket);
       if (owner !== firstOwner) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRequestContext } from './request-context.js';
+import { buildRequestContext, RequestContext } from './request-context.js';
 import type { S3Request } from '../http/request.js';
 
 function request(receivedAt: Date): S3Request {
@@ -99,4 +99,26 @@ test('a cleared context is empty: nothing is computed after clear()', () => {
   ctx.clear();
   assert.equal(ctx.get('aws:useragent'), undefined);
   assert.equal(ctx.size, 0);
+});
+
+test('for an action, request-derived s3: keys exist only where the S3 model lists them; forAction keeps explicit keys, recomputes the rest', () => {
+  const req = { ...request(new Date('2026-11-24T10:00:00Z')), query: new Map([['prefix', 'home/']]), headers: { host: 'h', 'x-amz-acl': 'private' } } as unknown as S3Request;
+  const make = (action: string): Map<string, unknown> => buildRequestContext({
+    req, principal: { kind: 'account-root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE' } as never,
+    auth: { kind: 'sigv4', v4: { form: 'header', signatureAgeMs: 12 } } as never, region: 'us-east-1', resourceAccount: '111122223333', action,
+  }) as Map<string, unknown>;
+  const list = make('s3:ListBucket');
+  assert.equal(list.get('s3:prefix'), 'home/');
+  assert.equal(list.get('s3:x-amz-acl'), undefined);
+  assert.equal(list.get('s3:signatureversion'), 'AWS4-HMAC-SHA256', 'keys of every S3 action stay');
+  assert.equal(list.get('aws:sourceip'), '127.0.0.1', 'global keys stay');
+  list.set('aws:resourceorgid', 'o-example');
+  list.delete('aws:useragent');
+  const put = (list as RequestContext).forAction('s3:PutObject');
+  assert.equal(put.get('s3:prefix'), undefined);
+  assert.equal(put.get('s3:x-amz-acl'), 'private');
+  assert.equal(put.get('aws:resourceorgid'), 'o-example', 'explicit keys travel');
+  assert.equal(put.has('aws:useragent'), false, 'deletions travel');
+  assert.equal(put.get('s3:resourceaccount'), '111122223333');
+  assert.equal(make('s3:GetObject').get('s3:prefix'), undefined);
 });

@@ -10,6 +10,7 @@ import type { AuthInfo } from '../auth/authenticate.js';
 import { callerArn, principalArn, principalUserId, type Principal } from '../auth/principal.js';
 import { header, type S3Request } from '../http/request.js';
 import type { ContextValue, PrincipalFacts } from '../iam/policy/request.js';
+import { conditionKeyAppliesToAction } from '../iam/policy/s3-model.js';
 
 export type KeyType = 'String' | 'Numeric' | 'Date' | 'Bool' | 'IpAddress' | 'ARN' | 'ArrayOfString';
 
@@ -116,6 +117,26 @@ export interface ContextInput {
   requestObjectTags?: Record<string, string>;
   /** The principal's tags: the IAM user's or role's, overridden by session tags. */
   principalTags?: Record<string, string>;
+  /**
+   * The action the context is for. When set, a request-derived `s3:` key is present only if
+   * the S3 model lists it for the action (AWS's request context: `s3:prefix` only on listing,
+   * `s3:x-amz-acl` only on the writes that take an ACL, …), whatever the client sent.
+   */
+  action?: string;
+}
+
+const keyActionMemo = new Map<string, boolean>();
+
+/** Whether an `s3:` condition key is in the request context of an action (the S3 model), memoised. */
+function s3KeyApplies(keyLower: string, action: string): boolean {
+  const memoKey = `${action}\u0000${keyLower}`;
+  let yes = keyActionMemo.get(memoKey);
+  if (yes === undefined) {
+    yes = conditionKeyAppliesToAction(keyLower, action);
+    if (keyActionMemo.size >= 4096) keyActionMemo.clear();
+    keyActionMemo.set(memoKey, yes);
+  }
+  return yes;
 }
 
 /** aws:PrincipalType (IAM UG, "AWS global condition context keys"). */
@@ -232,7 +253,10 @@ const TAG_SOURCES: ReadonlyArray<readonly [string, (input: ContextInput) => Reco
  */
 export class RequestContext extends Map<string, ContextValue> {
   private removed: Set<string> | undefined;
+  /** Keys set explicitly (not computed): they travel to a copy for another action. */
+  private explicit: Set<string> | undefined;
   private complete = false;
+  private cleared = false;
 
   constructor(private readonly input: ContextInput) {
     super();
@@ -244,12 +268,19 @@ export class RequestContext extends Map<string, ContextValue> {
     return this.resolve(key);
   }
 
+  override set(key: string, value: ContextValue): this {
+    // Map's constructor calls set before the fields exist; nothing is passed to it here.
+    (this.explicit ??= new Set()).add(key);
+    return super.set(key, value);
+  }
+
   override has(key: string): boolean {
     return this.get(key) !== undefined;
   }
 
   override delete(key: string): boolean {
     const had = this.has(key);
+    this.explicit?.delete(key);
     (this.removed ??= new Set()).add(key);
     super.delete(key);
     return had;
@@ -259,6 +290,8 @@ export class RequestContext extends Map<string, ContextValue> {
     super.clear();
     // Cleared means empty: nothing is computed any more.
     this.complete = true;
+    this.cleared = true;
+    this.explicit = undefined;
   }
 
   override get size(): number {
@@ -293,13 +326,30 @@ export class RequestContext extends Map<string, ContextValue> {
   /** A copy that stays lazy: the same request, this context's explicit keys and deletions. */
   clone(): RequestContext {
     const c = new RequestContext(this.input);
-    for (const [k, v] of super.entries()) c.set(k, v);
+    for (const [k, v] of super.entries()) super.set.call(c, k, v);
+    if (this.explicit) c.explicit = new Set(this.explicit);
     if (this.removed) c.removed = new Set(this.removed);
     c.complete = this.complete;
+    c.cleared = this.cleared;
+    return c;
+  }
+
+  /** The same request's context for another action: its explicit keys and deletions; computed keys computed afresh. */
+  forAction(action: string): RequestContext {
+    const c = new RequestContext({ ...this.input, action });
+    for (const k of this.explicit ?? []) {
+      const v = super.get(k);
+      if (v !== undefined) c.set(k, v);
+    }
+    if (this.removed) c.removed = new Set(this.removed);
+    c.complete = this.cleared;
+    c.cleared = this.cleared;
     return c;
   }
 
   private resolve(key: string): ContextValue | undefined {
+    const action = this.input.action;
+    if (action !== undefined && key.startsWith('s3:') && !s3KeyApplies(key, action)) return undefined;
     const r = RESOLVERS.get(key);
     let v: ContextValue | undefined;
     if (r !== undefined) {
@@ -350,4 +400,9 @@ export function withExistingObjectTags(base: ReadonlyMap<string, ContextValue>, 
 /** A mutable copy of a context (a request context stays lazy). */
 export function copyContext(ctx: ReadonlyMap<string, ContextValue>): Map<string, ContextValue> {
   return ctx instanceof RequestContext ? ctx.clone() : new Map(ctx);
+}
+
+/** A mutable copy of a context for another action (see ContextInput.action); a plain map is copied as it is. */
+export function contextForAction(ctx: ReadonlyMap<string, ContextValue>, action: string): Map<string, ContextValue> {
+  return ctx instanceof RequestContext ? ctx.forAction(action) : new Map(ctx);
 }
