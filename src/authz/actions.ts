@@ -25,6 +25,11 @@ export interface Check {
   ifCopySourceTagged?: true;
   /** Needed only when the bucket has ACLs enabled: under BucketOwnerEnforced an accepted ACL header sets nothing. */
   ifAclsEnabled?: true;
+  /**
+   * The version the check names when it is not the request's `versionId` parameter (a copy
+   * source's version, a DeleteObjects entry's): its s3:VersionId.
+   */
+  versionId?: string;
 }
 
 export const bucketArn = (bucket: string, partition = 'aws'): string => `arn:${partition}:s3:::${bucket}`;
@@ -104,7 +109,7 @@ const copyLike = (dest: CheckFn, copyTags: boolean): CheckFn => (op, req) => {
   const src = parseCopySource(header(req, 'x-amz-copy-source'));
   const srcArn = objectArn(src.bucket, src.key);
   const checks: Check[] = [
-    { action: src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', resource: srcArn, bucket: src.bucket },
+    { action: src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', resource: srcArn, bucket: src.bucket, ...(src.versionId ? { versionId: src.versionId } : {}) },
     ...dest(op, req),
   ];
   const directive = (header(req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
@@ -112,7 +117,7 @@ const copyLike = (dest: CheckFn, copyTags: boolean): CheckFn => (op, req) => {
     // Reading the source's tags and writing them on the copy: only when there are tags to copy.
     const destination = checks[1]!;
     checks.push(
-      { action: src.versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', resource: srcArn, bucket: src.bucket, ifCopySourceTagged: true },
+      { action: src.versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', resource: srcArn, bucket: src.bucket, ifCopySourceTagged: true, ...(src.versionId ? { versionId: src.versionId } : {}) },
       { action: 's3:PutObjectTagging', resource: destination.resource, bucket: destination.bucket, creates: 'object', ifCopySourceTagged: true },
     );
   }

@@ -15,7 +15,8 @@ import { newOrganization, saveOrganization } from '../iam/org/organization.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata-store.js';
 import type { ObjectVersion } from '../storage/ports.js';
 import { Authorizer, versionMemoKey } from './authorizer.js';
-import type { Check } from './actions.js';
+import { requiredChecks, type Check } from './actions.js';
+import { parseOperation } from '../operations/operations.js';
 import { IdentityCache } from './identity-side.js';
 
 const IN_ORG = '111111111111';
@@ -290,6 +291,12 @@ describe('Authorizer: request keys only for the actions that take them', () => {
       // The usual cross-account write grant: s3:x-amz-acl exists for PutObject, not DeleteObject.
       { Effect: 'Allow', Principal: { AWS: OTHER }, Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::pub/*', Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
     ] }));
+    await meta.createBucket({ name: 'ver', accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Enabled' }, { ownership: 'BucketOwnerEnforced' });
+    await meta.putBucketConfig('ver', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Deny', Principal: '*', Action: 's3:GetObjectVersion', Resource: 'arn:aws:s3:::ver/*', Condition: { StringEquals: { 's3:VersionId': 'v-secret' } } },
+      { Effect: 'Deny', Principal: '*', Action: 's3:DeleteObjectVersion', Resource: 'arn:aws:s3:::ver/*', Condition: { StringEquals: { 's3:VersionId': 'v-kept' } } },
+      { Effect: 'Deny', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::ver', Condition: { NumericGreaterThan: { 's3:max-keys': '100' } } },
+    ] }));
     const identities = new IdentityCache(meta, {
       load: async () => ({ id: 'AIDAOTHER', tags: {}, policies: [{ id: 'all', document: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) }] }),
       managedPolicy: async () => undefined,
@@ -316,6 +323,29 @@ describe('Authorizer: request keys only for the actions that take them', () => {
     assert.equal(await decide(anonymous, request('GET', { prefix: 'secret/' }, {}), [on('s3:ListBucket')]), 'ImplicitDeny');
     assert.equal(await decide(anonymous, request('GET', {}, {}), [on('s3:GetObject', 'secret/k')]), 'ImplicitDeny');
     assert.equal(await decide(anonymous, request('GET', { prefix: 'public/x' }, {}), [on('s3:GetObject', 'secret/k')]), 'ImplicitDeny');
+  });
+
+  it('s3:VersionId is the version a check names: a copy source\'s, a DeleteObjects entry\'s', async () => {
+    const root: Principal = { kind: 'account-root', accountId: OWNER, canonicalId: 'c', accessKeyId: 'AKROOT' };
+    const copyFrom = (source: string): Promise<string> => {
+      const req = request('PUT', {}, { 'x-amz-copy-source': source });
+      const op = parseOperation({ method: 'PUT', bucket: 'ver', key: 'copy', query: req.query, headers: req.headers });
+      return decide(root, req, requiredChecks(op, req));
+    };
+    assert.equal(await copyFrom('/ver/k?versionId=v-secret'), 'ExplicitDeny');
+    assert.equal(await copyFrom('/ver/k?versionId=v-other'), 'Allow');
+    assert.equal(await decide(root, request('GET', { versionId: 'v-secret' }, {}), [{ action: 's3:GetObjectVersion', resource: 'arn:aws:s3:::ver/k', bucket: 'ver' }]), 'ExplicitDeny');
+    const entry = (versionId: string): Check => ({ action: 's3:DeleteObjectVersion', resource: 'arn:aws:s3:::ver/k', bucket: 'ver', versionId });
+    assert.equal(await decide(root, request('POST', { delete: '' }, {}), [entry('v-kept')]), 'ExplicitDeny');
+    assert.equal(await decide(root, request('POST', { delete: '' }, {}), [entry('v-gone')]), 'Allow');
+  });
+
+  it('s3:max-keys is 1000 for a listing that does not send it (what it then lists)', async () => {
+    const root: Principal = { kind: 'account-root', accountId: OWNER, canonicalId: 'c', accessKeyId: 'AKROOT' };
+    const list: Check = { action: 's3:ListBucket', resource: 'arn:aws:s3:::ver', bucket: 'ver' };
+    assert.equal(await decide(root, request('GET', {}, {}), [list]), 'ExplicitDeny');
+    assert.equal(await decide(root, request('GET', { 'max-keys': '1000' }, {}), [list]), 'ExplicitDeny');
+    assert.equal(await decide(root, request('GET', { 'max-keys': '50' }, {}), [list]), 'Allow');
   });
 
   it('s3:x-amz-acl grants a PutObject that sends it, never a DeleteObject that carries the header', async () => {

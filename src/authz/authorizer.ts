@@ -61,6 +61,9 @@ export class Authorizer {
     let aclBuckets: Map<string, BucketAccess> | undefined;
     let withoutAcls: Set<string> | undefined;
     const seen = input.checks.length > 1 ? new Set<string>() : undefined;
+    // Each bucket's state as read here is what the whole decision uses (a concurrent change
+    // invalidating the cache must not drop its tags half-way).
+    const accessOf = new Map<string, BucketAccess>();
     for (const b of input.known ?? []) if (b) owners.set(b.name, b.accountId);
     for (const c of input.checks) {
       if (c.bucket === undefined || seen?.has(c.bucket)) continue;
@@ -73,6 +76,7 @@ export class Authorizer {
       }
       // Cached state is read without a turn of the event loop (the hot path of every request).
       const a = this.access.peek(c.bucket) ?? await this.access.get(c.bucket);
+      accessOf.set(c.bucket, a);
       if (!a.aclsEnabled) (withoutAcls ??= new Set()).add(c.bucket);
       const p = a.policy;
       // A policy none of whose statements names an action of this request decides nothing
@@ -152,7 +156,8 @@ export class Authorizer {
           if (org !== undefined) ctx.set('aws:resourceorgid', org);
         }
       }
-      const bucketTags = c.bucket === undefined ? undefined : this.access.peek(c.bucket)?.tags;
+      if (c.versionId !== undefined) own().set('s3:versionid', c.versionId);
+      const bucketTags = c.bucket === undefined ? undefined : accessOf.get(c.bucket)?.tags;
       if (bucketTags) {
         for (const k of Object.keys(bucketTags)) own().set(`aws:resourcetag/${k.toLowerCase()}`, bucketTags[k]!);
       }

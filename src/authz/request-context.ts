@@ -216,10 +216,13 @@ const RESOLVERS: ReadonlyMap<string, Resolver> = new Map<string, Resolver>([
   ['aws:sourceidentity', (i) => sessionOf(i)?.sourceIdentity],
   ['aws:resourceaccount', (i) => i.resourceAccount],
   ['s3:resourceaccount', (i) => i.resourceAccount],
-  // Listing parameters are present only when sent (`prefix=` counts as present and empty).
+  // Listing parameters are present only when sent (`prefix=` counts as present and empty), max-keys aside.
   ['s3:prefix', ({ req }) => req.query.get('prefix')],
   ['s3:delimiter', ({ req }) => req.query.get('delimiter')],
-  ['s3:max-keys', ({ req }) => req.query.get('max-keys')],
+  // Always present for a listing (IAM UG): a request without the parameter lists up to
+  // 1000 keys, so it is judged as max-keys=1000 (semantics.md c.4). The action filter keeps
+  // it to listings; a context for no particular action has it only when sent.
+  ['s3:max-keys', (i) => i.req.query.get('max-keys') ?? (i.action !== undefined ? '1000' : undefined)],
   ['s3:versionid', ({ req }) => req.query.get('versionId')],
   ...HEADER_KEYS.map(([h, k]): [string, Resolver] => [k, ({ req }) => header(req, h)]),
   ['s3:requestobjecttagkeys', (i) => (i.requestObjectTags ? Object.keys(i.requestObjectTags) : undefined)],

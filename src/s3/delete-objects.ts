@@ -94,7 +94,7 @@ async function deleteTarget(ctx: AuthorizedRequest<'DeleteObjects'>, svc: Servic
   const action = t.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
   const decision = await svc.authorizer.authorize({
     req: ctx.req, principal: ctx.principal, auth: ctx.auth, known: [b],
-    checks: [{ action, resource: objectArn(b.name, t.key), bucket: b.name }],
+    checks: [{ action, resource: objectArn(b.name, t.key), bucket: b.name, ...(t.versionId !== undefined ? { versionId: t.versionId } : {}) }],
   });
   if (decision.effect !== 'Allow') {
     svc.log.debug('access denied', { requestId: ctx.req.requestId, operation: 'DeleteObjects', trace: decision.trace });
