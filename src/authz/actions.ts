@@ -126,6 +126,9 @@ const copyLike = (dest: CheckFn, copyTags: boolean): CheckFn => (op, req) => {
 
 const none: CheckFn = () => [];
 
+/** PutObjectTagging's checks, which its handler decides with the tags of the body. */
+export const putObjectTaggingChecks: CheckFn = objectAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging');
+
 /**
  * Every operation's checks. `satisfies` makes the table exhaustive: a new operation kind
  * does not compile until it is listed here.
@@ -210,7 +213,9 @@ export const ACTIONS = {
   CopyObject: copyLike(putLike, true),
   GetObjectAttributes: objectAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'),
   GetObjectTagging: objectAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'),
-  PutObjectTagging: objectAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging'),
+  // Decided inside the handler once the body's tags are read: they are the request's
+  // s3:RequestObjectTag/* and s3:RequestObjectTagKeys (putObjectTaggingChecks).
+  PutObjectTagging: none,
   DeleteObjectTagging: objectAction('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'),
   GetObjectAcl: objectAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'),
   PutObjectAcl: objectAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'),

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import {
   CopyObjectCommand, GetObjectTaggingCommand, ListPartsCommand, AbortMultipartUploadCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
-  ListObjectsV2Command, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
+  ListObjectsV2Command, PutBucketPolicyCommand, PutObjectTaggingCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, GetBucketOwnershipControlsCommand, PutBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, PutObjectCommand, S3Client, S3ServiceException, HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -12,7 +12,7 @@ import {
   DeletePublicAccessBlockCommand as DeletePublicAccessBlockCommandControl, GetPublicAccessBlockCommand as GetPublicAccessBlockCommandControl,
   PutPublicAccessBlockCommand as PutPublicAccessBlockCommandControl, S3ControlClient,
 } from '@aws-sdk/client-s3-control';
-import { bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura , outcome } from './harness.js';
+import { aws, bucketName, kuraCli, s3, startKura, type Credentials, type RunningKura , outcome } from './harness.js';
 
 const code = outcome;
 
@@ -189,6 +189,26 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc-private', Body: 'no', Tagging: 'share=no' }));
     assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc-shared' }))), 'OK');
     assert.equal(await code(them.send(new GetObjectCommand({ Bucket: b, Key: 'doc-private' }))), 'AccessDenied');
+  });
+
+  it('governs the tags PutObjectTagging sets (s3:RequestObjectTagKeys / s3:RequestObjectTag from the body)', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [
+      // Only the data-governance team may set a classification (the S3 UG's tag-governance pattern).
+      { Sid: 'NoClassification', Effect: 'Deny', Principal: '*', Action: 's3:PutObjectTagging', Resource: `arn:aws:s3:::${b}/*`, Condition: { 'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': ['classification'] } } },
+      { Sid: 'ShareOnlyYes', Effect: 'Deny', Principal: '*', Action: 's3:PutObjectTagging', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringNotEquals: { 's3:RequestObjectTag/share': 'yes' }, Null: { 's3:RequestObjectTag/share': 'false' } } },
+    ]);
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'doc', Body: 'd' }));
+    const tag = (tags: Record<string, string>): Promise<string> =>
+      code(root.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'doc', Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } })));
+    assert.equal(await tag({ team: 'red' }), 'OK');
+    assert.equal(await tag({ share: 'yes' }), 'OK');
+    assert.equal(await tag({ share: 'no' }), 'AccessDenied');
+    assert.equal(await tag({ team: 'red', classification: 'secret' }), 'AccessDenied');
+    const cli = aws(k, ['s3api', 'put-object-tagging', '--bucket', b, '--key', 'doc', '--tagging', 'TagSet=[{Key=classification,Value=x}]']);
+    assert.notEqual(cli.status, 0);
+    assert.match(cli.stderr, /AccessDenied/);
   });
 
   it('rejects malformed policies with MalformedPolicy and the problem named', async () => {
