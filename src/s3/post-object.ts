@@ -150,15 +150,26 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     range = contentLengthRange(auth.policy);
   }
   const target = objectArn(op.bucket, key);
-  // As for PUT: an ACL in the form also needs s3:PutObjectAcl, and policies see it as s3:x-amz-acl.
+  // As for PUT: an ACL in the form also needs s3:PutObjectAcl, and policies see it as
+  // s3:x-amz-acl; tags need s3:PutObjectTagging, and policies see them as s3:RequestObjectTag/*.
   const acl = fields.get('acl');
+  const tagging = fields.get('tagging');
+  let tags: Record<string, string> = {};
+  try {
+    if (tagging) tags = parseTaggingXml(tagging, 10);
+  } catch (e) {
+    arrival.stream.resume();
+    throw e;
+  }
   const decision = await svc.authorizer.authorize({
     req, principal, auth: auth ? { kind: 'post-form', version: auth.version } : { kind: 'anonymous' }, known: [b],
     checks: [
       { action: 's3:PutObject', resource: target, bucket: op.bucket },
       ...(acl !== undefined ? [{ action: 's3:PutObjectAcl', resource: target, bucket: op.bucket, creates: 'object' as const, ifAclsEnabled: true as const }] : []),
+      ...(tagging ? [{ action: 's3:PutObjectTagging', resource: target, bucket: op.bucket, creates: 'object' as const }] : []),
     ],
     ...(acl !== undefined ? { extraContext: new Map([['s3:x-amz-acl', acl]]) } : {}),
+    ...(tagging ? { requestObjectTags: tags } : {}),
   });
   if (decision.effect !== 'Allow') {
     arrival.stream.resume();
@@ -185,8 +196,6 @@ async function acceptUpload(ctx: Parameters<Handler<'PostObject'>>[0], svc: Para
     if (m) meta[m] = value;
   }
   meta.contentType ??= arrival.contentType || 'binary/octet-stream';
-  const tagging = fields.get('tagging');
-  const tags = tagging ? parseTaggingXml(tagging, 10) : {};
   const { versionId, replaceNullVersion } = nextVersionId(b);
   const pass = new PassThrough();
   arrival.stream.pipe(pass);

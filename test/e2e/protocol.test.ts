@@ -6,7 +6,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, PutObjectCommand, S3Client, ChecksumAlgorithm,
+  CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client, ChecksumAlgorithm,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -282,6 +282,22 @@ describe('protocol: signatures, addressing, TLS, POST, CORS', () => {
     const r3 = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: tooBig.body, headers: { 'content-type': tooBig.type } });
     assert.equal(r3.status, 400);
     assert.match(r3.body, /EntityTooLarge/);
+    // A tagging field is PutObjectTagging with its tags as s3:RequestObjectTag*, as for PUT.
+    await s3(k).send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Deny', Principal: '*', Action: 's3:PutObjectTagging', Resource: `arn:aws:s3:::${b}/uploads/*`, Condition: { 'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': ['classification'] } } },
+    ] }) }));
+    try {
+      const tagged = (name: string, tagKey: string): { body: Buffer; type: string } =>
+        form(`uploads/${name}`, 'tagged', false, [['tagging', `<Tagging><TagSet><Tag><Key>${tagKey}</Key><Value>x</Value></Tag></TagSet></Tagging>`]]);
+      const denied = tagged('classified', 'classification');
+      assert.equal((await raw(`${k.endpoint}/${b}`, { method: 'POST', body: denied.body, headers: { 'content-type': denied.type } })).status, 403);
+      const allowed = tagged('teamed', 'team');
+      const ra = await raw(`${k.endpoint}/${b}`, { method: 'POST', body: allowed.body, headers: { 'content-type': allowed.type } });
+      assert.equal(ra.status, 201, ra.body);
+      assert.deepEqual((await s3(k).send(new GetObjectTaggingCommand({ Bucket: b, Key: 'uploads/teamed' }))).TagSet, [{ Key: 'team', Value: 'x' }]);
+    } finally {
+      await s3(k).send(new DeleteBucketPolicyCommand({ Bucket: b }));
+    }
   });
 
   it('answers CORS preflights from the bucket configuration', async () => {
