@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { queryServiceOf, type QueryService } from './query-api.js';
 import { authenticate, releaseUnreadBody, verifiedBody, type AuthenticateOptions, type VerifiedBody } from './auth/authenticate.js';
-import { requiredChecks } from './authz/actions.js';
+import { existenceCheckRequest, requiredChecks } from './authz/actions.js';
 import { accessDenied, versionMemoKey, type Authorizer, type AuthorizeInput } from './authz/authorizer.js';
 import { bucketArn } from './authz/actions.js';
 import { parseTaggingHeader } from './s3/tags.js';
@@ -205,7 +205,7 @@ async function answerMissingObject(
   const mk = versionMemoKey(bucket.name, key, raw);
   const v = versions.has(mk) ? versions.get(mk) : await deps.meta.getObjectVersion(bucket.name, key, raw);
   if (v) return;
-  const list = await deps.authorizer.authorize({ req, principal, auth, known: [bucket], checks: [{ action: 's3:ListBucket', resource: bucketArn(bucket.name), bucket: bucket.name }] });
+  const list = await deps.authorizer.authorize({ req: existenceCheckRequest(req), principal, auth, known: [bucket], checks: [{ action: 's3:ListBucket', resource: bucketArn(bucket.name), bucket: bucket.name }] });
   if (list.effect !== 'Allow') return;
   throw raw !== undefined ? s3error('NoSuchVersion', undefined, { Key: key, VersionId: raw }) : s3error('NoSuchKey', undefined, { Key: key });
 }

@@ -126,6 +126,13 @@ const copyLike = (dest: CheckFn, copyTags: boolean): CheckFn => (op, req) => {
 
 const none: CheckFn = () => [];
 
+/**
+ * The request as the s3:ListBucket check of a read of a missing key sees it (404 only to
+ * callers who may list): without its query, so a read carrying ?prefix=… cannot steer that
+ * check into revealing whether a key exists.
+ */
+export const existenceCheckRequest = (req: S3Request): S3Request => ({ ...req, query: new Map() });
+
 /** PutObjectTagging's checks, which its handler decides with the tags of the body. */
 export const putObjectTaggingChecks: CheckFn = objectAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging');
 

@@ -1,6 +1,6 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, GetObjectAttributes. */
 import { s3error } from '../errors/s3-errors.js';
-import { bucketArn } from '../authz/actions.js';
+import { bucketArn, existenceCheckRequest } from '../authz/actions.js';
 import { versionMemoKey } from '../authz/authorizer.js';
 import { header, type S3Result } from '../http/request.js';
 import type { InlineBlob, ObjectMeta, ObjectVersion } from '../storage/ports.js';
@@ -112,7 +112,7 @@ export async function loadForRead(ctx: AuthorizedRequest<'GetObject' | 'HeadObje
   if (!v) {
     // S3 says "no such key" only to callers who may list the bucket; others learn nothing.
     const list = await svc.authorizer.authorize({
-      req, principal: ctx.principal, auth: ctx.auth, known: [bucket],
+      req: existenceCheckRequest(req), principal: ctx.principal, auth: ctx.auth, known: [bucket],
       checks: [{ action: 's3:ListBucket', resource: bucketArn(op.bucket), bucket: op.bucket }],
     });
     if (list.effect !== 'Allow') throw s3error('AccessDenied');

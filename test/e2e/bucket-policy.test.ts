@@ -211,6 +211,22 @@ describe('bucket policies through real clients (AWS bucket-policy examples)', ()
     assert.match(cli.stderr, /AccessDenied/);
   });
 
+  it('a read of a missing key is 404 only to a caller who may list; ?prefix= on the read does not steer that', async () => {
+    const b = bucketName();
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await put(b, [
+      { Sid: 'ListPublic', Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringLike: { 's3:prefix': 'public/*' } } },
+    ]);
+    assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'public/' }))), 'OK');
+    assert.equal(await code(them.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'secret/' }))), 'AccessDenied');
+    const probe = new GetObjectCommand({ Bucket: b, Key: 'secret/missing' });
+    probe.middlewareStack.add((next) => async (args) => {
+      (args.request as { query: Record<string, string> }).query.prefix = 'public/x';
+      return next(args);
+    }, { step: 'build' });
+    assert.equal(await code(them.send(probe)), 'AccessDenied');
+  });
+
   it('rejects malformed policies with MalformedPolicy and the problem named', async () => {
     const b = bucketName();
     await root.send(new CreateBucketCommand({ Bucket: b }));
