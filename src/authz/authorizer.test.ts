@@ -22,6 +22,20 @@ import { IdentityCache } from './identity-side.js';
 const IN_ORG = '111111111111';
 const OUTSIDE = '222222222222';
 
+/** A metadata store in a temporary directory, with these accounts. */
+async function openStore(prefix: string, accounts: readonly string[]): Promise<{ dir: string; meta: SqliteMetadataStore }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
+  for (const id of accounts) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
+  return { dir, meta };
+}
+
+/** A bucket of `accountId`, with a bucket policy of these statements when given. */
+async function addBucket(meta: SqliteMetadataStore, name: string, accountId: string, statements?: object[], versioning: 'Unversioned' | 'Enabled' = 'Unversioned'): Promise<void> {
+  await meta.createBucket({ name, accountId, region: 'us-east-1', createdAt: 'now', versioning }, { ownership: 'BucketOwnerEnforced' });
+  if (statements) await meta.putBucketConfig(name, 'policy', JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+}
+
 describe('Authorizer: per-check resource context', () => {
   let dir: string;
   let meta: SqliteMetadataStore;
@@ -29,16 +43,13 @@ describe('Authorizer: per-check resource context', () => {
   let orgId: string;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kura-authz-'));
-    meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
-    for (const id of [IN_ORG, OUTSIDE]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(5).slice(0, 64), email: null, createdAt: 'now' });
-    await meta.createBucket({ name: 'src', accountId: IN_ORG, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
-    await meta.createBucket({ name: 'dst', accountId: OUTSIDE, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
+    ({ dir, meta } = await openStore('kura-authz-', [IN_ORG, OUTSIDE]));
+    await addBucket(meta, 'src', IN_ORG);
     const org = newOrganization(IN_ORG);
     orgId = org.id;
     await saveOrganization(meta, org, 'create');
     // The destination bucket lets the in-org user write; only the perimeter Deny may stop it.
-    await meta.putBucketConfig('dst', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${IN_ORG}:user/u` }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::dst/*' }] }));
+    await addBucket(meta, 'dst', OUTSIDE, [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${IN_ORG}:user/u` }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::dst/*' }]);
     const identities = new IdentityCache(meta, {
       load: async () => ({
         id: 'AIDAEXAMPLE',
@@ -114,24 +125,20 @@ describe('Authorizer: stored object tags (s3:ExistingObjectTag/*)', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kura-authz-tags-'));
-    meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
-    for (const id of [OWNER, OTHER]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
-    for (const name of ['plain', 'grants', 'denies', 'puts']) {
-      await meta.createBucket({ name, accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
-    }
+    ({ dir, meta } = await openStore('kura-authz-tags-', [OWNER, OTHER]));
+    await addBucket(meta, 'plain', OWNER);
     // Only an Allow reads the tags: the other account's users may read shared objects.
-    await meta.putBucketConfig('grants', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+    await addBucket(meta, 'grants', OWNER, [
       { Effect: 'Allow', Principal: { AWS: OTHER }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::grants/*', Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } } },
-    ] }));
+    ]);
     // A Deny reads them: nobody reads secret objects.
-    await meta.putBucketConfig('denies', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+    await addBucket(meta, 'denies', OWNER, [
       { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::denies/*', Condition: { StringEquals: { 's3:ExistingObjectTag/classification': 'secret' } } },
-    ] }));
+    ]);
     // Its statements name no read action.
-    await meta.putBucketConfig('puts', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+    await addBucket(meta, 'puts', OWNER, [
       { Effect: 'Allow', Principal: { AWS: OTHER }, Action: 's3:PutObjectTagging', Resource: 'arn:aws:s3:::puts/*', Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } } },
-    ] }));
+    ]);
     const counted = meta.getObjectVersion.bind(meta);
     meta.getObjectVersion = async (...a) => {
       reads++;
@@ -281,22 +288,18 @@ describe('Authorizer: request keys only for the actions that take them', () => {
   let authorizer: Authorizer;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kura-authz-keys-'));
-    meta = SqliteMetadataStore.open(join(dir, 'meta.db'));
-    for (const id of [OWNER, OTHER]) await meta.createAccount({ id, name: `a${id}`, canonicalId: id.repeat(6).slice(0, 64), email: null, createdAt: 'now' });
-    await meta.createBucket({ name: 'pub', accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Unversioned' }, { ownership: 'BucketOwnerEnforced' });
-    await meta.putBucketConfig('pub', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+    ({ dir, meta } = await openStore('kura-authz-keys-', [OWNER, OTHER]));
+    await addBucket(meta, 'pub', OWNER, [
       // Listing and reading under public/ only: s3:prefix exists for the listing alone.
       { Effect: 'Allow', Principal: '*', Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['arn:aws:s3:::pub', 'arn:aws:s3:::pub/*'], Condition: { StringLike: { 's3:prefix': 'public/*' } } },
       // The usual cross-account write grant: s3:x-amz-acl exists for PutObject, not DeleteObject.
       { Effect: 'Allow', Principal: { AWS: OTHER }, Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::pub/*', Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
-    ] }));
-    await meta.createBucket({ name: 'ver', accountId: OWNER, region: 'us-east-1', createdAt: 'now', versioning: 'Enabled' }, { ownership: 'BucketOwnerEnforced' });
-    await meta.putBucketConfig('ver', 'policy', JSON.stringify({ Version: '2012-10-17', Statement: [
+    ]);
+    await addBucket(meta, 'ver', OWNER, [
       { Effect: 'Deny', Principal: '*', Action: 's3:GetObjectVersion', Resource: 'arn:aws:s3:::ver/*', Condition: { StringEquals: { 's3:VersionId': 'v-secret' } } },
       { Effect: 'Deny', Principal: '*', Action: 's3:DeleteObjectVersion', Resource: 'arn:aws:s3:::ver/*', Condition: { StringEquals: { 's3:VersionId': 'v-kept' } } },
       { Effect: 'Deny', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::ver', Condition: { NumericGreaterThan: { 's3:max-keys': '100' } } },
-    ] }));
+    ], 'Enabled');
     const identities = new IdentityCache(meta, {
       load: async () => ({ id: 'AIDAOTHER', tags: {}, policies: [{ id: 'all', document: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) }] }),
       managedPolicy: async () => undefined,
