@@ -129,6 +129,12 @@ export function paginate<T>(items: readonly T[], key: (t: T) => string, p: Pagin
   return { page: page.map((e) => e.item), IsTruncated: true, Marker: Buffer.from(page[page.length - 1]!.k, 'utf8').toString('base64url') };
 }
 
+/** A List…Tags answer: one page of an entity's tags, ordered by key as IAM compares them (case-insensitively). */
+export function tagsPage(tags: readonly Tag[], paging: Paging): QueryObject {
+  const page = paginate(tags, (t) => t.Key.toLowerCase(), paging);
+  return pageResult('Tags', tagList(page.page), page);
+}
+
 /** The paging members of a list result, in IAM's order, after the list itself. */
 export function pageResult<K extends string>(name: K, list: readonly QueryValue[], page: { IsTruncated: boolean; Marker?: string }): QueryObject {
   return { [name]: list, IsTruncated: page.IsTruncated, Marker: page.Marker };

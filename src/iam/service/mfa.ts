@@ -14,8 +14,7 @@ import { IamError, type QueryObject } from '../api/xml.js';
 import { base32Decode, base32Encode } from '../mfa/base32.js';
 import { ReplayGuard, otpauthUri, verifyEnableCodes } from '../mfa/totp.js';
 import {
-  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, impliedUserName, mergeTags, nameKey, nowIso, pageResult,
-  paginate, parseIamArn, readPaging, readTagKeys, readTags, reader, removeTags, tagList, userShape,
+  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, impliedUserName, mergeTags, nameKey, nowIso, pageResult, paginate, parseIamArn, readPaging, readTagKeys, readTags, reader, removeTags, tagList, userShape, tagsPage,
 } from './common.js';
 import { withAccountLock } from './lock.js';
 import { type MfaDoc, create, list, load, remove, save } from './store.js';
@@ -190,8 +189,7 @@ const listMfaDeviceTags: Handler = async (ctx) => {
   const paging = readPaging(r);
   r.done();
   const device = await requireDevice(ctx, serial);
-  const page = paginate(device.tags ?? [], (t) => t.Key.toLowerCase(), paging);
-  return pageResult('Tags', tagList(page.page), page);
+  return tagsPage(device.tags ?? [], paging);
 };
 
 export const MFA_ACTIONS = {

@@ -8,7 +8,7 @@
 import { IamError } from '../api/xml.js';
 import type { OidcProvider } from '../model.js';
 import {
-  PARTITION, type Ctx, type Handler, date, mergeTags, nowIso, paginate, pageResult, readPaging, readTagKeys, readTags, reader, removeTags, tagList, checkUniqueTagKeys,
+  PARTITION, type Ctx, type Handler, date, mergeTags, nowIso, readPaging, readTagKeys, readTags, reader, removeTags, tagList, checkUniqueTagKeys, tagsPage,
 } from './common.js';
 import { create, list, load, remove, save } from './store.js';
 
@@ -157,8 +157,7 @@ const listProviderTags: Handler = async (ctx) => {
   const paging = readPaging(r);
   r.done();
   const p = await requireProvider(ctx, arn);
-  const page = paginate(p.tags, (t) => t.Key.toLowerCase(), paging);
-  return pageResult('Tags', tagList(page.page), page);
+  return tagsPage(p.tags, paging);
 };
 
 export const OIDC_ACTIONS = {

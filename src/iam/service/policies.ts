@@ -11,8 +11,7 @@ import { AWS_MANAGED_POLICIES, awsManagedPolicy } from '../managed/aws-managed.j
 import type { IamGroup, IamManagedPolicy, IamRole, IamUser, PolicyVersion, Tag } from '../model.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import {
-  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, mergeTags, nameKey, newEntityId, nowIso, pageResult,
-  paginate, parseIamArn, readPaging, readTagKeys, readTags, reader, removeTags, tagList,
+  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, mergeTags, nameKey, newEntityId, nowIso, pageResult, paginate, parseIamArn, readPaging, readTagKeys, readTags, reader, removeTags, tagList, tagsPage,
 } from './common.js';
 import { checkIdentityPolicy, checkManagedPolicySize } from './policy-docs.js';
 import { create, list, load, remove, save } from './store.js';
@@ -323,8 +322,7 @@ const listPolicyTags: Handler = async (ctx) => {
   const paging = readPaging(r);
   r.done();
   const p = await readExistingPolicy(ctx, arn);
-  const page = paginate(p.tags, (t) => t.Key.toLowerCase(), paging);
-  return pageResult('Tags', tagList(page.page), page);
+  return tagsPage(p.tags, paging);
 };
 
 export const POLICY_ACTIONS = {

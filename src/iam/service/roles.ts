@@ -6,8 +6,7 @@
 import { RULES } from '../api/query.js';
 import type { IamRole } from '../model.js';
 import {
-  type Ctx, type Handler, checkUniqueTagKeys, errors, iamArn, mergeTags, nameKey, newEntityId, nowIso, pageResult, paginate,
-  readPaging, readTagKeys, readTags, reader, removeTags, roleShape, tagList,
+  type Ctx, type Handler, checkUniqueTagKeys, errors, iamArn, mergeTags, nameKey, newEntityId, nowIso, pageResult, paginate, readPaging, readTagKeys, readTags, reader, removeTags, roleShape, tagsPage,
 } from './common.js';
 import { ARN_RULE } from './policies.js';
 import { checkTrustPolicy } from './policy-docs.js';
@@ -141,8 +140,7 @@ const listRoleTags: Handler = async (ctx) => {
   const paging = readPaging(r);
   r.done();
   const role = await requireRole(ctx, name);
-  const page = paginate(role.tags, (t) => t.Key.toLowerCase(), paging);
-  return pageResult('Tags', tagList(page.page), page);
+  return tagsPage(role.tags, paging);
 };
 
 export const ROLE_ACTIONS = {

@@ -9,8 +9,7 @@ import type { QueryObject } from '../api/xml.js';
 import type { IamUser } from '../model.js';
 import { IamError } from '../api/xml.js';
 import {
-  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, impliedUserName, mergeTags, nameKey, newEntityId, nowIso,
-  pageResult, paginate, readPaging, readTagKeys, readTags, reader, removeTags, rootArn, tagList, userShape,
+  type Ctx, type Handler, checkUniqueTagKeys, date, errors, iamArn, impliedUserName, mergeTags, nameKey, newEntityId, nowIso, pageResult, paginate, readPaging, readTagKeys, readTags, reader, removeTags, rootArn, userShape, tagsPage,
 } from './common.js';
 import { ARN_RULE, findPolicy, isWellFormedPolicyArn } from './policies.js';
 import { create, list, load, remove, rename, save } from './store.js';
@@ -140,8 +139,7 @@ const listUserTags: Handler = async (ctx) => {
   const paging = readPaging(r);
   r.done();
   const user = await requireUser(ctx, name);
-  const page = paginate(user.tags, (t) => t.Key.toLowerCase(), paging);
-  return pageResult('Tags', tagList(page.page), page);
+  return tagsPage(user.tags, paging);
 };
 
 export const USER_ACTIONS = {
