@@ -50,6 +50,8 @@ export interface NeededKey {
 /** One statement, ready to evaluate. */
 export interface CompiledStatement {
   readonly index: number;
+  /** Position in CompiledPolicy.statements (its slot in the scratch's per-statement memo). */
+  readonly slot: number;
   readonly sid: string | undefined;
   readonly effect: Effect;
   /** Action / NotAction: case-insensitive globs over folded `service:action` text. */
@@ -63,6 +65,13 @@ export interface CompiledStatement {
   readonly conditions: readonly ConditionTest[];
   /** conditions[i] tests the value of keys[conditionKeys[i]]. */
   readonly conditionKeys: readonly number[];
+  /**
+   * When no condition value holds a policy variable, the Condition block is a function of
+   * its keys' values alone: these keys (distinct, as indices into CompiledPolicy.keys), whose
+   * values the block's remembered answer is checked against (EvalScratch.condStamp).
+   * Undefined when the statement has no condition or a condition with variables.
+   */
+  readonly memoKeys: readonly number[] | undefined;
   /** Variables without defaults in Resource / NotResource, as indices into CompiledPolicy.keys. */
   readonly resourceKeys: readonly number[];
   /** resourceKeys as a bit mask over key indices (when the policy has at most 32 keys). */
@@ -80,22 +89,65 @@ export interface CompiledStatement {
   readonly results: readonly (StatementMatch | undefined)[];
 }
 
-/** Per-evaluation memo space. */
+/**
+ * Memo space of a policy's evaluations, reused across calls. Every number lives in one
+ * Float64Array (`num`), in regions that start at the offsets below: a cold evaluation
+ * (the server runs other code between two requests) then touches a few cache lines
+ * instead of one array per memo.
+ */
 export interface EvalScratch {
-  /** Evaluation counter; a stamp equal to it means "computed during this evaluation". */
+  /** Evaluation counter; a stamp equal to it means "computed during this evaluation" (a double: never wraps). */
   gen: number;
-  readonly resourceStamp: Uint32Array;
-  /** 1 when the resource pattern matched, valid when its stamp is current. */
-  readonly resourceHit: Uint8Array;
-  /** Stamp of keyValue[i] (context value of CompiledPolicy.keys[i], fetched once per evaluation). */
-  readonly keyStamp: Uint32Array;
-  /** (Holds the last evaluation's values until the next one overwrites them.) */
+  /**
+   * Counter bumped whenever a key's fetched value differs from the one fetched before it,
+   * in any earlier evaluation; a key's version is the counter when its value last changed.
+   */
+  clock: number;
+  readonly num: Float64Array;
+  /** Per distinct Principal element: stamp, then its code in PRINCIPAL_MATCHES (0 = does not apply). */
+  readonly principalStamp: number;
+  readonly principalResult: number;
+  /** Per distinct resource pattern: stamp, then 1 when it matched. */
+  readonly resourceStamp: number;
+  readonly resourceHit: number;
+  /** Per policy key: stamp of keyValue (fetched once per evaluation), its version, and a stamp marking it needed (policies with more than 32 keys). */
+  readonly keyStamp: number;
+  readonly keyVersion: number;
+  readonly needStamp: number;
+  /**
+   * Per statement with memoKeys: the clock when its Condition block was last decided (0 =
+   * never), then the answer. The answer holds while none of its keys changed since.
+   */
+  readonly condStamp: number;
+  readonly condResult: number;
+  /** Context value of each policy key as last fetched (valid for this evaluation when its stamp is current). */
   readonly keyValue: (ContextValue | undefined)[];
-  /** Stamp marking key i as needed in this evaluation (policies with more than 32 keys). */
-  readonly needStamp: Uint32Array;
-  readonly principalStamp: Uint32Array;
-  /** Index into PRINCIPAL_MATCHES (0 = does not apply), valid when its stamp is current. */
-  readonly principalResult: Uint8Array;
+  /** The last action looked up in actionMemo and its answer (one request asks for the same action several times). */
+  lastAction: string | undefined;
+  lastCandidates: ActionCandidates | undefined;
+}
+
+/** The memo space for a policy with these counts of principals, resource patterns, keys and statements. */
+function newScratch(principals: number, patterns: number, keys: number, statements: number): EvalScratch {
+  const principalStamp = 0;
+  const principalResult = principalStamp + principals;
+  const resourceStamp = principalResult + principals;
+  const resourceHit = resourceStamp + patterns;
+  const keyStamp = resourceHit + patterns;
+  const keyVersion = keyStamp + keys;
+  const needStamp = keyVersion + keys;
+  const condStamp = needStamp + keys;
+  const condResult = condStamp + statements;
+  return {
+    gen: 0,
+    // Starts at 1 so that every recorded condition stamp is non-zero.
+    clock: 1,
+    num: new Float64Array(condResult + statements),
+    principalStamp, principalResult, resourceStamp, resourceHit, keyStamp, keyVersion, needStamp, condStamp, condResult,
+    keyValue: new Array<ContextValue | undefined>(keys).fill(undefined),
+    lastAction: undefined,
+    lastCandidates: undefined,
+  };
 }
 
 /** Numeric codes of principal answers (scratch and results): 0 = the statement does not apply to the caller. */
@@ -113,6 +165,9 @@ export const PM_DIRECT = 4;
 export interface ActionCandidates {
   readonly all: readonly CompiledStatement[];
   readonly denies: readonly CompiledStatement[];
+  /** `all` and `denies` as evaluation plans (see planOf). */
+  readonly allPlan: Int32Array;
+  readonly denyPlan: Int32Array;
   /** Whether some of `denies` / some Allow among `all` read s3:ExistingObjectTag/*. */
   readonly readsObjectTags: { readonly deny: boolean; readonly allow: boolean };
 }
@@ -183,7 +238,7 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
       return i;
     },
   };
-  const statements = ast.statements.map((s) => compileStatement(s, ast.version, interner));
+  const statements = ast.statements.map((s, slot) => compileStatement(s, slot, ast.version, interner));
   const { byService, otherServices } = indexByService(ast.statements, statements);
   return {
     policyId: opts.policyId ?? ast.id,
@@ -195,16 +250,7 @@ export function compilePolicy(ast: PolicyAst, opts: { policyId?: string } = {}):
     resourcePatterns,
     principals,
     keys,
-    scratch: {
-      principalStamp: new Uint32Array(principals.length),
-      principalResult: new Uint8Array(principals.length),
-      gen: 0,
-      resourceStamp: new Uint32Array(resourcePatterns.length),
-      resourceHit: new Uint8Array(resourcePatterns.length),
-      keyStamp: new Uint32Array(keys.length),
-      keyValue: new Array<ContextValue | undefined>(keys.length).fill(undefined),
-      needStamp: new Uint32Array(keys.length),
-    },
+    scratch: newScratch(principals.length, resourcePatterns.length, keys.length, statements.length),
   };
 }
 
@@ -224,7 +270,7 @@ interface Interner {
   key(lower: string, text: string): number;
 }
 
-function compileStatement(s: StatementAst, version: PolicyVersion, intern: Interner): CompiledStatement {
+function compileStatement(s: StatementAst, slot: number, version: PolicyVersion, intern: Interner): CompiledStatement {
   const resourceKeys: number[] = [];
   const conditionNeeds: number[] = [];
   const need = (into: number[], lower: string, text: string): void => {
@@ -237,6 +283,8 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
     resource = { negated: s.resource.negated, patterns: s.resource.values.map((v) => intern.pattern(v.value)) };
   }
   const ranked: { cost: number; test: ConditionTest; key: number }[] = [];
+  const memoKeys: number[] = [];
+  let pure = true;
   for (const c of s.conditions) {
     need(conditionNeeds, c.keyLower, c.key);
     const key = intern.key(c.keyLower, c.key);
@@ -244,6 +292,8 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
       for (const v of c.values) for (const k of requiredVariables(parseTemplate(v.value, version))) need(conditionNeeds, k.key, k.keyText);
     }
     ranked.push({ cost: COST[c.operator], test: compileCondition(c, version), key });
+    if (!memoKeys.includes(key)) memoKeys.push(key);
+    pure &&= conditionIsPure(c, version);
   }
   // Conditions are pure and AND-ed, so their order cannot change the answer: cheap first.
   ranked.sort((a, b) => a.cost - b.cost);
@@ -251,6 +301,7 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
   const result = (principalMatch: PrincipalMatch): StatementMatch => Object.freeze({ index: s.index, sid: s.sid, effect: s.effect, principalMatch });
   return {
     index: s.index,
+    slot,
     sid: s.sid,
     effect: s.effect,
     action: { negated: s.action.negated, globs: s.action.values.map((v) => compileGlob(v.value, { ignoreCase: true })) },
@@ -259,6 +310,7 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
     principalSlot: intern.principal(principal),
     conditions: ranked.map((r) => r.test),
     conditionKeys: ranked.map((r) => r.key),
+    memoKeys: pure && memoKeys.length > 0 ? memoKeys : undefined,
     resourceKeys,
     resourceMask: maskOf(resourceKeys),
     conditionNeeds,
@@ -266,6 +318,33 @@ function compileStatement(s: StatementAst, version: PolicyVersion, intern: Inter
     readsObjectTags: statementReadsObjectTags(s, version),
     results: PRINCIPAL_MATCHES.map((m) => (m === undefined ? undefined : result(m))),
   };
+}
+
+/** In a plan: the statement has no Resource element (trust policies). */
+export const PLAN_NO_RESOURCE = -1;
+/** In a plan: the statement has no Condition element. */
+export const PLAN_NO_CONDITIONS = -1;
+/** In a plan: a Condition element with policy variables (its answer is never remembered). */
+export const PLAN_NOT_MEMOISED = -2;
+
+/**
+ * A list of candidate statements encoded as one Int32Array, so that walking it touches the
+ * statement objects only to run conditions or return a match. Per statement, in order:
+ * slot, principalSlot, Resource (PLAN_NO_RESOURCE, or 1 for NotResource, 0 for Resource),
+ * pattern count n, n pattern indices, then memo key count m (or PLAN_NO_CONDITIONS /
+ * PLAN_NOT_MEMOISED) and m key indices (see CompiledStatement.memoKeys).
+ */
+export function planOf(list: readonly CompiledStatement[]): Int32Array {
+  const out: number[] = [];
+  for (const st of list) {
+    out.push(st.slot, st.principalSlot);
+    if (st.resource === undefined) out.push(PLAN_NO_RESOURCE, 0);
+    else out.push(st.resource.negated ? 1 : 0, st.resource.patterns.length, ...st.resource.patterns);
+    if (st.conditions.length === 0) out.push(PLAN_NO_CONDITIONS);
+    else if (st.memoKeys === undefined) out.push(PLAN_NOT_MEMOISED);
+    else out.push(st.memoKeys.length, ...st.memoKeys);
+  }
+  return Int32Array.from(out);
 }
 
 /** Bit mask of key indices below 32 (larger indices are tracked with EvalScratch.needStamp). */
@@ -278,8 +357,12 @@ function maskOf(keys: readonly number[]): number {
 /** Compiles one (operator, key) condition with its modifiers; the caller supplies the key's value. */
 export function compileCondition(c: ConditionAst, version: PolicyVersion): ConditionTest {
   const values = c.values.map((v) => v.value);
-  const pure = !takesVariables(c.operator) || values.every((v) => !parseTemplate(v, version).hasVars);
-  return applyModifiers(compileOperator(c.operator, values, version), c.ifExists, c.set, pure);
+  return applyModifiers(compileOperator(c.operator, values, version), c.ifExists, c.set);
+}
+
+/** Whether a condition's answer is a function of its key's value alone (no policy variable in its values). */
+function conditionIsPure(c: ConditionAst, version: PolicyVersion): boolean {
+  return !takesVariables(c.operator) || c.values.every((v) => !parseTemplate(v.value, version).hasVars);
 }
 
 function compileOperator(op: ConditionOperator, values: readonly string[], version: PolicyVersion): CompiledOperator {

@@ -183,3 +183,54 @@ describe('Conditions and results', () => {
     assert.deepEqual(referenceEvaluate(parsed.ast, r), evaluatePolicy(p, r));
   });
 });
+
+describe('a Condition block remembers its answer only while its keys keep their values', () => {
+  // One compiled policy across a sequence of requests, as the server evaluates it; every
+  // answer is checked against the reference evaluator, which remembers nothing.
+  const sequence = (doc: PolicyJson, contexts: Record<string, string | string[]>[]): boolean[] => {
+    const ast = astFromJson(doc);
+    const p = compilePolicy(ast);
+    return contexts.map((c, i) => {
+      const r = request({ context: contextOf(c) });
+      const got = evaluatePolicy(p, r);
+      assert.deepEqual(got, referenceEvaluate(ast, r), `request ${i}`);
+      return got.matches.length === 1;
+    });
+  };
+  it('answers a repeated value as before and a changed value afresh', () => {
+    const doc = stmt({ Principal: '*', Condition: { StringLike: { 'aws:UserAgent': 'good-*' } } });
+    const agents = ['good-1', 'good-1', 'bad', 'bad', 'good-2', 'good-1', undefined, 'good-1'];
+    const want = [true, true, false, false, true, true, false, true];
+    assert.deepEqual(sequence(doc, agents.map((a) => (a === undefined ? {} : { 'aws:UserAgent': a }))), want);
+  });
+  it('notices a change of any of its keys, not only the first one tested', () => {
+    const doc = stmt({ Principal: '*', Condition: { StringEquals: { 'aws:UserAgent': 'ua' }, IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
+    const ctx = (ua: string, ip: string): Record<string, string> => ({ 'aws:UserAgent': ua, 'aws:SourceIp': ip });
+    assert.deepEqual(sequence(doc, [ctx('ua', '10.1.1.1'), ctx('ua', '192.0.2.1'), ctx('x', '192.0.2.1'), ctx('ua', '10.1.1.1'), ctx('ua', '10.2.2.2')]), [true, false, false, true, true]);
+  });
+  it('a multi-valued key with the same values in a new array is judged again, with the same answer', () => {
+    const doc = stmt({ Principal: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a', 'b'] } } });
+    assert.deepEqual(sequence(doc, [{ 'aws:TagKeys': ['a'] }, { 'aws:TagKeys': ['a'] }, { 'aws:TagKeys': ['a', 'c'] }, { 'aws:TagKeys': ['a'] }]), [true, true, false, true]);
+  });
+  it('with a policy variable, the same key value is judged against each request\'s context', () => {
+    const doc = stmt({ Principal: '*', Condition: { StringEquals: { 's3:prefix': 'home/${aws:username}/' } } });
+    const ctx = (user: string): Record<string, string> => ({ 's3:prefix': 'home/alice/', 'aws:username': user });
+    assert.deepEqual(sequence(doc, [ctx('alice'), ctx('bob'), ctx('alice'), ctx('bob')]), [true, false, true, false]);
+  });
+  it('statements sharing a key keep separate answers', () => {
+    const doc: PolicyJson = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/*', Condition: { StringEquals: { 'aws:UserAgent': 'a' } } },
+        { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/*', Condition: { StringEquals: { 'aws:UserAgent': 'b' } } },
+      ],
+    };
+    const ast = astFromJson(doc);
+    const p = compilePolicy(ast);
+    for (const ua of ['a', 'a', 'b', 'b', 'c', 'a']) {
+      const r = request({ context: contextOf({ 'aws:UserAgent': ua }) });
+      assert.deepEqual(evaluatePolicy(p, r), referenceEvaluate(ast, r), ua);
+      assert.deepEqual(evaluatePolicy(p, r, { denyOnly: true }).matches, referenceEvaluate(ast, r).matches.filter((m) => m.effect === 'Deny'), `deny-only ${ua}`);
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * the only state it touches is the compiled policy's own memo space (see CompiledPolicy.scratch).
  * Returned StatementMatch objects are shared and frozen.
  */
-import { PM_ACCOUNT, PM_ANY, PM_DIRECT, PM_NONE, PRINCIPAL_MATCHES, type ActionCandidates, type CompiledPolicy, type CompiledPrincipal, type CompiledStatement, type EvalScratch, type NeededKey } from './compile.js';
+import { PLAN_NO_CONDITIONS, PLAN_NO_RESOURCE, PLAN_NOT_MEMOISED, PM_ACCOUNT, PM_ANY, PM_DIRECT, PM_NONE, PRINCIPAL_MATCHES, planOf, type ActionCandidates, type CompiledPolicy, type CompiledPrincipal, type CompiledStatement, type EvalScratch, type NeededKey } from './compile.js';
 import { ArnSubject, type ArnMatcher } from './arn.js';
 import { foldCase } from './glob.js';
 import { isAbsent, type ConditionTest } from './conditions/modifiers.js';
@@ -34,29 +34,42 @@ export function evaluatePolicy(p: CompiledPolicy, r: EvalRequest, opts?: Evaluat
   return evaluate(p, r, opts === undefined || opts.missingKeys !== false, opts?.denyOnly === true);
 }
 
+/** Shared answer of an evaluation without matches or missing keys (frozen). */
+const NOTHING: PolicyResult = Object.freeze({ matches: Object.freeze([]) as readonly StatementMatch[], missingKeys: Object.freeze([]) as readonly string[] });
+
 function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyOnly: boolean): PolicyResult {
   const forAction = candidatesFor(p, r.action);
-  const candidates = denyOnly ? forAction.denies : forAction.all;
-  const matches: StatementMatch[] = [];
-  if (candidates.length === 0) return { matches, missingKeys: [] };
+  const list = denyOnly ? forAction.denies : forAction.all;
+  if (list.length === 0) return NOTHING;
+  const plan = denyOnly ? forAction.denyPlan : forAction.allPlan;
   const ctx = r.context;
   const who = r.principal;
-  const scratch = p.scratch;
-  const gen = nextGeneration(scratch);
+  const sc = p.scratch;
+  const num = sc.num;
+  const gen = ++sc.gen;
+  let matches: StatementMatch[] | undefined;
   // Keys needed so far: a bit mask for the first 32 policy keys, stamps beyond.
   let needMask = 0;
   const wide = p.keys.length > 32;
   let subject: ArnSubject | undefined;
-  for (let s = 0; s < candidates.length; s++) {
-    const st = candidates[s] as CompiledStatement;
-    const slot = st.principalSlot;
+  let o = 0;
+  for (let s = 0; s < list.length; s++) {
+    // Decode the statement's entry (see planOf) and move o to the next one.
+    const slot = plan[o] as number;
+    const pslot = plan[o + 1] as number;
+    const resource = plan[o + 2] as number;
+    const patStart = o + 4;
+    const memoAt = patStart + (plan[o + 3] as number);
+    const memoCount = plan[memoAt] as number;
+    o = memoAt + 1 + (memoCount > 0 ? memoCount : 0);
+
     let code: number;
-    if (scratch.principalStamp[slot] === gen) {
-      code = scratch.principalResult[slot] as number;
+    if (num[sc.principalStamp + pslot] === gen) {
+      code = num[sc.principalResult + pslot] as number;
     } else {
-      code = principalCode(st.principal, who);
-      scratch.principalStamp[slot] = gen;
-      scratch.principalResult[slot] = code;
+      code = principalCode(p.principals[pslot] as CompiledPrincipal, who);
+      num[sc.principalStamp + pslot] = gen;
+      num[sc.principalResult + pslot] = code;
     }
     if (code === 0) continue;
     // Missing keys: what deciding this statement needed and the context lacked — its
@@ -64,92 +77,115 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyO
     // matches too. Recorded before the conditions run, so short-circuiting (and the
     // cost-based condition order) never changes the report.
     if (wantMissing) {
+      const st = list[s] as CompiledStatement;
       needMask |= st.resourceMask;
-      if (wide) markNeeded(scratch, gen, st.resourceKeys);
+      if (wide) markNeeded(sc, gen, st.resourceKeys);
     }
-    const res = st.resource;
-    if (res !== undefined) {
+    if (resource !== PLAN_NO_RESOURCE) {
       let any = false;
-      const pats = res.patterns;
-      for (let i = 0; i < pats.length; i++) {
-        const idx = pats[i] as number;
+      for (let i = patStart; i < memoAt; i++) {
+        const idx = plan[i] as number;
         let hit: boolean;
-        if (scratch.resourceStamp[idx] === gen) {
-          hit = scratch.resourceHit[idx] === 1;
+        if (num[sc.resourceStamp + idx] === gen) {
+          hit = num[sc.resourceHit + idx] === 1;
         } else {
           // A pattern's answer depends only on this request (resource and context), so it
           // is computed once per evaluation however many statements list it.
           subject ??= new ArnSubject(r.resource);
           hit = (p.resourcePatterns[idx] as ArnMatcher).test(subject, ctx);
-          scratch.resourceStamp[idx] = gen;
-          scratch.resourceHit[idx] = hit ? 1 : 0;
+          num[sc.resourceStamp + idx] = gen;
+          num[sc.resourceHit + idx] = hit ? 1 : 0;
         }
         if (hit) {
           any = true;
           break;
         }
       }
-      if (any === res.negated) continue;
+      if (any === (resource === 1)) continue;
     }
     if (wantMissing) {
+      const st = list[s] as CompiledStatement;
       needMask |= st.conditionMask;
-      if (wide) markNeeded(scratch, gen, st.conditionNeeds);
+      if (wide) markNeeded(sc, gen, st.conditionNeeds);
     }
-    const conds = st.conditions;
-    const condKeys = st.conditionKeys;
-    let ok = true;
-    for (let i = 0; i < conds.length; i++) {
-      if (!(conds[i] as ConditionTest)(keyValue(p, scratch, gen, ctx, condKeys[i] as number), ctx)) {
-        ok = false;
-        break;
+    let ok: boolean;
+    if (memoCount === PLAN_NO_CONDITIONS) {
+      ok = true;
+    } else if (memoCount === PLAN_NOT_MEMOISED) {
+      ok = conditionsHold(p, list[s] as CompiledStatement, gen, ctx);
+    } else {
+      // A Condition block without variables answers as it did last time unless one of its
+      // keys' values changed since (consecutive requests mostly carry the same user agent,
+      // source IP and current second). Its keys are fetched first, so the check is exact.
+      const stamp = num[sc.condStamp + slot] as number;
+      let fresh = stamp !== 0;
+      for (let i = memoAt + 1; i <= memoAt + memoCount; i++) {
+        const k = plan[i] as number;
+        keyValue(p, gen, ctx, k);
+        if ((num[sc.keyVersion + k] as number) > stamp) fresh = false;
+      }
+      if (fresh) {
+        ok = num[sc.condResult + slot] === 1;
+      } else {
+        ok = conditionsHold(p, list[s] as CompiledStatement, gen, ctx);
+        num[sc.condStamp + slot] = sc.clock;
+        num[sc.condResult + slot] = ok ? 1 : 0;
       }
     }
-    if (ok) matches.push(st.results[code] as StatementMatch);
+    if (ok) (matches ??= []).push((list[s] as CompiledStatement).results[code] as StatementMatch);
   }
-  return { matches, missingKeys: wantMissing ? missingOf(p, scratch, gen, ctx, needMask, wide) : [] };
+  if (!wantMissing) return matches === undefined ? NOTHING : { matches, missingKeys: NOTHING.missingKeys };
+  return { matches: matches ?? [], missingKeys: missingOf(p, gen, ctx, needMask, wide) };
 }
 
-function markNeeded(scratch: EvalScratch, gen: number, keys: readonly number[]): void {
-  for (let i = 0; i < keys.length; i++) scratch.needStamp[keys[i] as number] = gen;
+/** Whether every condition of a statement holds (AND), cheapest first. */
+function conditionsHold(p: CompiledPolicy, st: CompiledStatement, gen: number, ctx: Context): boolean {
+  const conds = st.conditions;
+  const condKeys = st.conditionKeys;
+  for (let i = 0; i < conds.length; i++) {
+    if (!(conds[i] as ConditionTest)(keyValue(p, gen, ctx, condKeys[i] as number), ctx)) return false;
+  }
+  return true;
+}
+
+function markNeeded(sc: EvalScratch, gen: number, keys: readonly number[]): void {
+  for (let i = 0; i < keys.length; i++) sc.num[sc.needStamp + (keys[i] as number)] = gen;
 }
 
 /** The needed keys absent from the context, in policy order (order of first appearance). */
-function missingOf(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, mask: number, wide: boolean): string[] {
+function missingOf(p: CompiledPolicy, gen: number, ctx: Context, mask: number, wide: boolean): string[] {
   const out: string[] = [];
   let m = mask;
   while (m !== 0) {
     const low = m & -m;
     const k = 31 - Math.clz32(low);
     m ^= low;
-    if (isAbsent(keyValue(p, scratch, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
+    if (isAbsent(keyValue(p, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
   }
   if (wide) {
+    const sc = p.scratch;
     for (let k = 32; k < p.keys.length; k++) {
-      if (scratch.needStamp[k] === gen && isAbsent(keyValue(p, scratch, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
+      if (sc.num[sc.needStamp + k] === gen && isAbsent(keyValue(p, gen, ctx, k))) out.push((p.keys[k] as NeededKey).text);
     }
   }
   return out;
 }
 
-/** The context value of policy key k, looked up at most once per evaluation. */
-function keyValue(p: CompiledPolicy, scratch: EvalScratch, gen: number, ctx: Context, k: number): ContextValue | undefined {
-  if (scratch.keyStamp[k] === gen) return scratch.keyValue[k];
+/**
+ * The context value of policy key k, looked up at most once per evaluation. A value that
+ * differs from the one looked up before (in any earlier evaluation) advances the key's
+ * version, which voids the remembered answers of the Condition blocks that read it.
+ */
+function keyValue(p: CompiledPolicy, gen: number, ctx: Context, k: number): ContextValue | undefined {
+  const sc = p.scratch;
+  if (sc.num[sc.keyStamp + k] === gen) return sc.keyValue[k];
   const v = ctx.get((p.keys[k] as NeededKey).lower);
-  scratch.keyStamp[k] = gen;
-  scratch.keyValue[k] = v;
-  return v;
-}
-
-function nextGeneration(scratch: EvalScratch): number {
-  if (scratch.gen === 0xffffffff) {
-    scratch.resourceStamp.fill(0);
-    scratch.keyStamp.fill(0);
-    scratch.needStamp.fill(0);
-    scratch.keyValue.fill(undefined);
-    scratch.principalStamp.fill(0);
-    scratch.gen = 0;
+  sc.num[sc.keyStamp + k] = gen;
+  if (v !== sc.keyValue[k]) {
+    sc.keyValue[k] = v;
+    sc.num[sc.keyVersion + k] = ++sc.clock;
   }
-  return ++scratch.gen;
+  return v;
 }
 
 /** Statements whose Action / NotAction matches the action, in document order (memoised per policy). */
@@ -163,8 +199,14 @@ export function objectTagReads(p: CompiledPolicy, action: string): ActionCandida
 }
 
 function candidatesFor(p: CompiledPolicy, action: string): ActionCandidates {
+  const sc = p.scratch;
+  if (action === sc.lastAction) return sc.lastCandidates as ActionCandidates;
   const memo = p.actionMemo.get(action);
-  if (memo !== undefined) return memo;
+  if (memo !== undefined) {
+    sc.lastAction = action;
+    sc.lastCandidates = memo;
+    return memo;
+  }
   const folded = foldCase(action);
   const colon = folded.indexOf(':');
   const pool = p.byService.get(colon < 0 ? folded : folded.slice(0, colon)) ?? p.otherServices;
@@ -183,6 +225,8 @@ function candidatesFor(p: CompiledPolicy, action: string): ActionCandidates {
   const found: ActionCandidates = {
     all: out,
     denies,
+    allPlan: planOf(out),
+    denyPlan: planOf(denies),
     readsObjectTags: { deny: denies.some((st) => st.readsObjectTags), allow: out.some((st) => st.effect === 'Allow' && st.readsObjectTags) },
   };
   if (p.actionMemo.size < ACTION_MEMO_LIMIT) p.actionMemo.set(action, found);

@@ -56,7 +56,7 @@ export interface StatementMatch {
 /** The result of evaluating one policy. */
 export interface PolicyResult {
   /** Every applying statement (Deny and Allow), in document order. */
-  matches: StatementMatch[];
+  readonly matches: readonly StatementMatch[];
   /** Condition keys a statement needed but the context did not have (for simulation output). */
-  missingKeys: string[];
+  readonly missingKeys: readonly string[];
 }

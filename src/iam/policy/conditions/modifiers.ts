@@ -50,19 +50,14 @@ export function isAbsent(v: ContextValue | undefined): v is undefined | readonly
   return v === undefined || (typeof v !== 'string' && v.length === 0);
 }
 
-/**
- * Wraps a compiled operator with the condition's IfExists flag and set qualifier. `pure`:
- * its policy values have no variables, so the value test is a function of the request value
- * alone and remembers its last answer (consecutive requests usually carry the same user
- * agent, source IP and current second).
- */
-export function applyModifiers(op: CompiledOperator, ifExists: boolean, set: SetQualifier | null, pure = false): ConditionTest {
+/** Wraps a compiled operator with the condition's IfExists flag and set qualifier. */
+export function applyModifiers(op: CompiledOperator, ifExists: boolean, set: SetQualifier | null): ConditionTest {
   if (op.kind === 'presence') {
     const { whenAbsent, whenPresent } = op;
     return (v) => (isAbsent(v) ? whenAbsent : whenPresent);
   }
   const { negated } = op;
-  const test = pure ? lastAnswer(op.test) : op.test;
+  const test = op.test;
   const whenAbsent = set === 'ForAllValues' ? true : set === 'ForAnyValue' ? ifExists : ifExists || negated;
 
   if (set === 'ForAllValues') {
@@ -98,14 +93,3 @@ export function applyModifiers(op: CompiledOperator, ifExists: boolean, set: Set
   };
 }
 
-/** A value test that answers a repeat of its last request value without running again. */
-function lastAnswer(test: ValueTest): ValueTest {
-  let lastValue: string | undefined;
-  let lastResult = false;
-  return (v, ctx) => {
-    if (v === lastValue) return lastResult;
-    lastResult = test(v, ctx);
-    lastValue = v;
-    return lastResult;
-  };
-}
