@@ -41,6 +41,12 @@ export interface AuthorizeInput {
 
 const bucketArnLength = (bucket: string): number => 'arn:aws:s3:::'.length + bucket.length;
 
+/** Whether some statement of a bucket's policy names the action of a check on that bucket. */
+function policyApplies(p: CompiledPolicy, checks: readonly Check[], bucket: string): boolean {
+  for (const k of checks) if (k.bucket === bucket && statementsForAction(p, k.action).length > 0) return true;
+  return false;
+}
+
 /** Key of the per-request object-lookup memo. */
 export const versionMemoKey = (bucket: string, key: string, versionId: string | undefined): string => `${bucket}\u0000${key}\u0000${versionId ?? ''}`;
 
@@ -81,7 +87,7 @@ export class Authorizer {
       const p = a.policy;
       // A policy none of whose statements names an action of this request decides nothing
       // for it: the request then needs no policy context at all.
-      if (p && input.checks.some((k) => k.bucket === c.bucket && statementsForAction(p.compiled, k.action).length > 0)) {
+      if (p && policyApplies(p.compiled, input.checks, c.bucket)) {
         policies.set(c.bucket, p.compiled);
         if (p.restricted) (restricted ??= new Set()).add(c.bucket);
       }
@@ -108,7 +114,7 @@ export class Authorizer {
     const needsContext = policies.size > 0 || side !== undefined && (side.policies.length > 0 || side.boundary !== undefined || side.sessionPolicies !== undefined || side.scpLevels !== undefined);
     if (!needsContext) {
       // No policy to read: skip building the context (the common case stays cheap).
-      return decide({ principal: p, checks: input.checks, bucketOwners: owners, ...aclInputs, ...(side ? { identity: side } : {}) });
+      return decide({ principal: p, checks: input.checks, bucketOwners: owners, authorities: aclInputs?.authorities, acls: aclInputs?.acls, identity: side });
     }
     // The resource account is per check (a copy source may belong to another account); the
     // first check's goes into the shared context, others get a copy.
@@ -119,8 +125,8 @@ export class Authorizer {
       auth: input.auth,
       region: this.region,
       resourceAccount: firstOwner,
-      ...(input.requestObjectTags ? { requestObjectTags: input.requestObjectTags } : {}),
-      ...(input.checks[0] ? { action: input.checks[0].action } : {}),
+      requestObjectTags: input.requestObjectTags,
+      action: input.checks[0]?.action,
     });
     if (identity !== undefined && identity.context.size > 0) for (const [k, v] of identity.context) base.set(k, v);
     if (input.extraContext !== undefined) for (const [k, v] of input.extraContext) base.set(k, v);
@@ -132,7 +138,7 @@ export class Authorizer {
     // A request with one check owns the context outright; with several, a check that needs
     // its own keys gets a copy.
     const single = input.checks.length === 1;
-    let deferred: Set<Check> | undefined;
+    let deferred: Check[] | undefined;
     const perCheck = single ? undefined : new Map<Check, ReadonlyMap<string, ContextValue>>();
     let only: ReadonlyMap<string, ContextValue> = base;
     for (const c of input.checks) {
@@ -175,7 +181,7 @@ export class Authorizer {
         } else if (bucketReads?.allow === true) {
           // Only the bucket policy's grants read them: a caller whose access is settled
           // without those grants does not wait for the object (decideUnlessObjectTagsNeeded).
-          (deferred ??= new Set()).add(c);
+          (deferred ??= []).push(c);
         }
       }
       if (perCheck) perCheck.set(c, ctx);
@@ -186,10 +192,12 @@ export class Authorizer {
       checks: input.checks,
       bucketOwners: owners,
       bucketPolicies: policies,
-      ...(restricted ? { restrictedBuckets: restricted } : {}),
-      ...(perCheck ? { contextFor: (c: Check) => perCheck.get(c) } : { context: only }),
-      ...aclInputs,
-      ...(side ? { identity: side } : {}),
+      restrictedBuckets: restricted,
+      context: perCheck ? undefined : only,
+      contextFor: perCheck ? (c: Check) => perCheck.get(c) : undefined,
+      authorities: aclInputs?.authorities,
+      acls: aclInputs?.acls,
+      identity: side,
     });
     if (deferred !== undefined) {
       const early = decideUnlessObjectTagsNeeded(decideInput(), deferred);

@@ -26,7 +26,7 @@
  */
 import type { Principal } from '../auth/principal.js';
 import type { CompiledPolicy } from '../iam/policy/compile.js';
-import { evaluatePolicy, objectTagReads } from '../iam/policy/evaluate.js';
+import { evaluatePolicy, objectTagReads, type EvaluateOptions } from '../iam/policy/evaluate.js';
 import type { ContextValue, EvalRequest, StatementMatch } from '../iam/policy/request.js';
 import { aclAllows, type Acl, type AclRequester, type AclTarget } from './acl/acl.js';
 import type { Check } from './actions.js';
@@ -85,7 +85,7 @@ export function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest):
   let allow: string | undefined;
   const denies: string[] = [];
   for (const p of policies) {
-    for (const m of evaluatePolicy(p.compiled, req, { missingKeys: false }).matches) {
+    for (const m of evaluatePolicy(p.compiled, req, MATCHES_ONLY).matches) {
       if (m.effect === 'Deny') denies.push(`${p.id} ${describe(m)}`);
       else allow ??= `${p.id} ${describe(m)}`;
     }
@@ -97,7 +97,15 @@ export function evaluateSet(policies: readonly NamedPolicy[], req: EvalRequest):
 const LOCKOUT_EXEMPT = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
 
 const EMPTY: ReadonlyMap<string, ContextValue> = new Map();
+/** The authorization path needs the applying statements only (not simulate's missing keys). */
+const MATCHES_ONLY: EvaluateOptions = Object.freeze({ missingKeys: false });
+const DENIES_ONLY: EvaluateOptions = Object.freeze({ missingKeys: false, denyOnly: true });
 const NO_MATCHES: readonly StatementMatch[] = [];
+
+/** A decision's trace for one check: one entry. */
+function entry(check: string, effect: TraceEntry['effect'], layer: TraceEntry['layer'], reason: string): TraceEntry[] {
+  return [{ layer, check, effect, reason }];
+}
 
 function describe(m: StatementMatch): string {
   return m.sid !== undefined ? `statement ${m.index} (Sid ${JSON.stringify(m.sid)})` : `statement ${m.index}`;
@@ -113,7 +121,7 @@ function grantNamesSession(policy: CompiledPolicy, req: EvalRequest, principal: 
   const facts = principalFacts(principal);
   if (facts.kind !== 'aws') return false;
   const sessionOnly = { ...facts, arns: facts.arns.slice(0, 1) };
-  return evaluatePolicy(policy, { ...req, principal: sessionOnly }, { missingKeys: false }).matches
+  return evaluatePolicy(policy, { ...req, principal: sessionOnly }, MATCHES_ONLY).matches
     .some((m) => m.effect === 'Allow' && m.principalMatch === 'direct');
 }
 
@@ -135,8 +143,8 @@ export function identityReadsObjectTags(side: IdentitySide | undefined, action: 
  * Decides one check. Pure. With `unloaded` (checks whose stored object's tags are not in
  * their context), returns undefined when a policy that would be evaluated reads them.
  */
-export function decideCheck(principal: Principal, check: Check, input: Omit<DecideInput, 'principal' | 'checks'>, unloaded?: ReadonlySet<Check>): TraceEntry[] | undefined {
-  const tagsUnloaded = unloaded !== undefined && unloaded.has(check);
+export function decideCheck(principal: Principal, check: Check, input: Omit<DecideInput, 'principal' | 'checks'>, unloaded?: readonly Check[]): TraceEntry[] | undefined {
+  const tagsUnloaded = unloaded !== undefined && unloaded.includes(check);
   const what = `${check.action} on ${check.resource}`;
   const owner = check.bucket === undefined ? undefined : input.bucketOwners.get(check.bucket);
   const policy = check.bucket === undefined ? undefined : input.bucketPolicies?.get(check.bucket);
@@ -146,23 +154,20 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   const req = (): EvalRequest =>
     (evalRequest ??= { action: check.action, resource: check.resource, principal: principalFacts(principal), context: input.contextFor?.(check) ?? input.context ?? EMPTY });
   const isOwnerRoot = principal.kind === 'account-root' && owner !== undefined && principal.accountId === owner;
-  const deny = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ExplicitDeny', reason }];
-  const implicit = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'ImplicitDeny', reason }];
-  const allow = (layer: TraceEntry['layer'], reason: string): TraceEntry[] => [{ layer, check: what, effect: 'Allow', reason }];
 
   // 1. Explicit denies, wherever they are.
   const id = principal.kind === 'anonymous' ? undefined : input.identity;
   if (tagsUnloaded && identityReadsObjectTags(id, check.action)) return undefined;
   const scps = id?.scpLevels?.map((level) => evaluateSet(level, req()));
   const scpDenies = scps?.flatMap((r) => r.denies) ?? [];
-  if (scpDenies.length > 0) return deny('scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
+  if (scpDenies.length > 0) return entry(what, 'ExplicitDeny', 'scp', `explicit deny in a service control policy: ${scpDenies.join(', ')}`);
   const usesPolicies = id !== undefined && principal.kind !== 'account-root';
   const identity = usesPolicies ? evaluateSet(id.policies, req()) : undefined;
   const boundary = usesPolicies && id.boundary ? evaluateSet([id.boundary], req()) : undefined;
   const session = id?.sessionPolicies && id.sessionPolicies.length > 0 ? evaluateSet(id.sessionPolicies, req()) : undefined;
-  if (identity && identity.denies.length > 0) return deny('identity-policy', `explicit deny: ${identity.denies.join(', ')}`);
-  if (boundary && boundary.denies.length > 0) return deny('permissions-boundary', `explicit deny: ${boundary.denies.join(', ')}`);
-  if (session && session.denies.length > 0) return deny('session-policy', `explicit deny: ${session.denies.join(', ')}`);
+  if (identity && identity.denies.length > 0) return entry(what, 'ExplicitDeny', 'identity-policy', `explicit deny: ${identity.denies.join(', ')}`);
+  if (boundary && boundary.denies.length > 0) return entry(what, 'ExplicitDeny', 'permissions-boundary', `explicit deny: ${boundary.denies.join(', ')}`);
+  if (session && session.denies.length > 0) return entry(what, 'ExplicitDeny', 'session-policy', `explicit deny: ${session.denies.join(', ')}`);
 
   // 4. The caller's own side (needed now to know which bucket-policy statements can matter).
   let identityOk = false;
@@ -189,31 +194,32 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     const reads = objectTagReads(policy, check.action);
     if (reads.deny || (!settled && reads.allow)) return undefined;
   }
-  const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), { missingKeys: false, denyOnly: settled }).matches : NO_MATCHES;
-  const denies = matches.filter((m) => m.effect === 'Deny');
+  const matches: readonly StatementMatch[] = policy ? evaluatePolicy(policy, req(), settled ? DENIES_ONLY : MATCHES_ONLY).matches : NO_MATCHES;
+  // Deny-only evaluation (settled) returns nothing else.
+  const denies = settled || matches.length === 0 ? matches : matches.filter((m) => m.effect === 'Deny');
   if (denies.length > 0) {
     if (isOwnerRoot && LOCKOUT_EXEMPT.has(check.action)) {
-      return allow('resource-policy', `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy`);
+      return entry(what, 'Allow', 'resource-policy', `bucket policy ${denies.map(describe).join(', ')} denies, but the bucket owner's root may always manage the bucket policy`);
     }
-    return deny('resource-policy', `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}`);
+    return entry(what, 'ExplicitDeny', 'resource-policy', `explicit deny in the bucket policy: ${denies.map(describe).join(', ')}`);
   }
 
   // 2. SCPs: every level of the organization must allow.
   const missingLevel = scps?.findIndex((r) => r.allow === undefined) ?? -1;
-  if (missingLevel >= 0) return implicit('scp', `no service control policy at organization level ${missingLevel} allows ${check.action}`);
+  if (missingLevel >= 0) return entry(what, 'ImplicitDeny', 'scp', `no service control policy at organization level ${missingLevel} allows ${check.action}`);
 
   if (check.bucket === undefined || check.creates === 'bucket') {
     // Account-level actions (ListAllMyBuckets, CreateBucket and the new bucket's ACL and
     // ownership): the caller's own account decides. Whether a bucket name is free is the handler's answer.
-    if (principal.kind === 'anonymous') return implicit('ownership', 'anonymous request for an account-level action');
-    return identityOk ? allow(principal.kind === 'account-root' ? 'ownership' : 'identity-policy', identityWhy) : implicit('identity-policy', identityWhy);
+    if (principal.kind === 'anonymous') return entry(what, 'ImplicitDeny', 'ownership', 'anonymous request for an account-level action');
+    return identityOk ? entry(what, 'Allow', principal.kind === 'account-root' ? 'ownership' : 'identity-policy', identityWhy) : entry(what, 'ImplicitDeny', 'identity-policy', identityWhy);
   }
-  if (owner === undefined || authority === undefined) return implicit('ownership', 'bucket does not exist');
+  if (owner === undefined || authority === undefined) return entry(what, 'ImplicitDeny', 'ownership', 'bucket does not exist');
 
   if (settled) {
     return principal.kind === 'account-root'
-      ? allow('ownership', authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}`)
-      : allow('identity-policy', identityWhy);
+      ? entry(what, 'Allow', 'ownership', authority === owner ? `root user of the bucket owner account ${owner}` : `root user of the object owner account ${authority}`)
+      : entry(what, 'Allow', 'identity-policy', identityWhy);
   }
 
   // 5./6. The resource side: the bucket owner's policy (only when it is the authority).
@@ -237,14 +243,14 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
     if (grant && input.restrictedBuckets?.has(check.bucket)) {
       // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts,
       // not even to accounts a statement names (S3 UG "Blocking public access").
-      trace.push(...implicit('block-public-access', `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account`));
+      trace.push(...entry(what, 'ImplicitDeny', 'block-public-access', `RestrictPublicBuckets: the bucket policy is public, so ${allows.map(describe).join(', ')} grant only the bucket owner's account`));
       denial = 'the bucket policy\'s grants are restricted to the owner account';
     } else if (grant && sessionBlocks) {
       denial = `bucket policy ${describe(grant)} allows, but the session policies or the role's permissions boundary do not`;
     } else if (grant && (principal.kind === 'anonymous' || sameAccount)) {
-      return allow('resource-policy', principal.kind === 'anonymous' ? `bucket policy ${describe(grant)} allows everyone` : `bucket policy ${describe(grant)} allows the caller (${grant.principalMatch})`);
+      return entry(what, 'Allow', 'resource-policy', principal.kind === 'anonymous' ? `bucket policy ${describe(grant)} allows everyone` : `bucket policy ${describe(grant)} allows the caller (${grant.principalMatch})`);
     } else if (grant && identityOk) {
-      return allow('resource-policy', `cross-account: bucket policy ${describe(grant)} allows the caller (${grant.principalMatch}), and ${identityWhy}`);
+      return entry(what, 'Allow', 'resource-policy', `cross-account: bucket policy ${describe(grant)} allows the caller (${grant.principalMatch}), and ${identityWhy}`);
     } else if (grant) {
       denial = `cross-account: bucket policy ${describe(grant)} allows, but ${identityWhy}`;
     } else {
@@ -257,9 +263,9 @@ export function decideCheck(principal: Principal, check: Check, input: Omit<Deci
   // 7. ACLs, after the policies' implicit deny.
   const acl = input.acls?.get(check);
   if (acl && (principal.kind === 'anonymous' || identityOk) && aclAllows(acl.acl, aclRequester(principal), check.action, acl.target)) {
-    return allow('acl', `the ${acl.target} ACL grants ${check.action} (${denial})`);
+    return entry(what, 'Allow', 'acl', `the ${acl.target} ACL grants ${check.action} (${denial})`);
   }
-  if (trace.length === 0) trace.push(...implicit(acl ? 'acl' : 'resource-policy', acl ? `${denial}; the ${acl.target} ACL does not grant it either` : denial));
+  if (trace.length === 0) trace.push(...entry(what, 'ImplicitDeny', acl ? 'acl' : 'resource-policy', acl ? `${denial}; the ${acl.target} ACL does not grant it either` : denial));
   return trace;
 }
 
@@ -275,21 +281,28 @@ export function decide(input: DecideInput): Decision {
  * change the decision for a caller of the resource owner's account whose own side allows,
  * so such a caller need not wait for the object's tags unless a Deny reads them.
  */
-export function decideUnlessObjectTagsNeeded(input: DecideInput, unloaded: ReadonlySet<Check>): Decision | undefined {
+export function decideUnlessObjectTagsNeeded(input: DecideInput, unloaded: readonly Check[]): Decision | undefined {
   return decideChecks(input, unloaded);
 }
 
-function decideChecks(input: DecideInput, unloaded: ReadonlySet<Check> | undefined): Decision | undefined {
-  const trace: TraceEntry[] = [];
+function decideChecks(input: DecideInput, unloaded: readonly Check[] | undefined): Decision | undefined {
+  let trace: TraceEntry[] | undefined;
+  let explicit = false;
+  let allowed = true;
+  let acl = false;
   for (const c of input.checks) {
     const t = decideCheck(input.principal, c, input, unloaded);
     if (t === undefined) return undefined;
-    for (const e of t) trace.push(e);
+    if (trace === undefined) trace = t;
+    else for (const e of t) trace.push(e);
+    for (const e of t) {
+      if (e.effect === 'ExplicitDeny') explicit = true;
+      else if (e.effect !== 'Allow') allowed = false;
+      if (e.layer === 'acl') acl = true;
+    }
   }
-  const effect = trace.some((t) => t.effect === 'ExplicitDeny')
-    ? 'ExplicitDeny'
-    : trace.every((t) => t.effect === 'Allow') ? 'Allow' : 'ImplicitDeny';
-  return { effect, trace, aclRequired: effect === 'Allow' && trace.some((t) => t.layer === 'acl') };
+  const effect = explicit ? 'ExplicitDeny' : allowed ? 'Allow' : 'ImplicitDeny';
+  return { effect, trace: trace ?? [], aclRequired: effect === 'Allow' && acl };
 }
 
 /**

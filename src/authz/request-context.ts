@@ -91,11 +91,25 @@ export function keySpec(keyLower: string): KeySpec | undefined {
   return slash > 0 ? CONTEXT_KEYS[keyLower.slice(0, slash + 1)] : undefined;
 }
 
-/** The facts about the caller that Principal elements match against. */
+const ANONYMOUS_FACTS: PrincipalFacts = { kind: 'anonymous' };
+/** Facts by principal object (partition aws): a signed caller's principal is cached with its key, so every request of that key shares them. */
+const factsMemo = new WeakMap<Principal, PrincipalFacts>();
+
+/** The facts about the caller that Principal elements match against (frozen: shared between requests). */
 export function principalFacts(p: Principal, partition = 'aws'): PrincipalFacts {
+  if (partition !== 'aws') return factsOf(p, partition);
+  let f = factsMemo.get(p);
+  if (f === undefined) {
+    f = factsOf(p, partition);
+    factsMemo.set(p, f);
+  }
+  return f;
+}
+
+function factsOf(p: Principal, partition: string): PrincipalFacts {
   switch (p.kind) {
     case 'anonymous':
-      return { kind: 'anonymous' };
+      return ANONYMOUS_FACTS;
     case 'account-root':
       return { kind: 'aws', account: p.accountId, arns: [`arn:${partition}:iam::${p.accountId}:root`], isRoot: true };
     case 'iam-user':
