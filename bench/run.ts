@@ -239,13 +239,13 @@ async function objectScenarios(ctx: Ctx, small: Body[], large: Body[]): Promise<
         if (r.status !== 204) throw new HttpError('policy A/B', `${on ? 'PUT' : 'DELETE'} policy: status ${r.status}`);
       };
       // The order alternates per round, so drift within a round does not favour either side.
-      // The A/A control runs the same rounds with no policy on either side: its spread is the
-      // noise floor the A/B median must be read against.
-      const rounds = args.quick ? 2 : 8;
+      // Each round also runs an A/A pair with no policy on either side, so the control sees
+      // the same stretch of the machine's noise as the A/B pair it is read against.
+      const rounds = args.quick ? 2 : 12;
       const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const control: number[] = [];
-      for (const into of [ratios, control]) {
-        for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < rounds; round++) {
+        for (const into of round % 2 === 0 ? [ratios, control] : [control, ratios]) {
           const policyFirst = round % 2 === 0;
           await setPolicy(into === ratios && policyFirst);
           const first = await rate();

@@ -187,7 +187,7 @@ describe('Conditions and results', () => {
 describe('a Condition block remembers its answer only while its keys keep their values', () => {
   // One compiled policy across a sequence of requests, as the server evaluates it; every
   // answer is checked against the reference evaluator, which remembers nothing.
-  const sequence = (doc: PolicyJson, contexts: Record<string, string | string[]>[]): boolean[] => {
+  const sequence = (doc: PolicyJson, contexts: Record<string, string | string[] | undefined>[]): boolean[] => {
     const ast = astFromJson(doc);
     const p = compilePolicy(ast);
     return contexts.map((c, i) => {
