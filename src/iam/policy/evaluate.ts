@@ -116,10 +116,12 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyO
     } else {
       // A Condition block without variables answers as it did last time unless one of its
       // keys' values changed since (consecutive requests mostly carry the same user agent,
-      // source IP and current second). Its keys are fetched first, so the check is exact.
+      // source IP and current second). A key the last answer did not read (the conditions
+      // stopped at a false one) cannot have decided it; if its value differs from the one
+      // seen before, the block is decided again all the same.
       const stamp = num[sc.condStamp + slot] as number;
       let fresh = stamp !== 0;
-      for (let i = memoAt + 1; i <= memoAt + memoCount; i++) {
+      for (let i = memoAt + 1; fresh && i <= memoAt + memoCount; i++) {
         const k = plan[i] as number;
         keyValue(p, gen, ctx, k);
         if ((num[sc.keyVersion + k] as number) > stamp) fresh = false;
