@@ -232,6 +232,33 @@ describe('differential: compiled evaluator vs reference evaluator', () => {
     assert.ok(applied / total > 0.05, `only ${applied}/${total} requests matched any statement`);
   });
 
+  it('agree across sequences that repeat requests and change one key at a time (the Condition-block memo)', () => {
+    // One compiled policy answers many requests in a row, as in the server: values repeat
+    // (the memo answers) and change one key at a time, sometimes back to an earlier value.
+    const step = fc.record({ from: fc.nat(2), mixWith: fc.nat(2), keys: fc.nat(255), denyOnly: fc.boolean() });
+    fc.assert(
+      fc.property(policy, fc.array(evalRequest, { minLength: 3, maxLength: 3 }), fc.array(step, { minLength: 4, maxLength: 16 }), (doc, pool, steps) => {
+        const ast = astFromJson(doc);
+        const compiled = compilePolicy(ast);
+        for (const { from, mixWith, keys, denyOnly } of steps) {
+          const a = pool[from]!;
+          const b = pool[mixWith]!;
+          // The context of a, with the keys of b whose position bit is set in `keys`.
+          const context = new Map(a.context);
+          [...b.context.keys()].forEach((k, i) => {
+            if ((keys >> (i % 8)) & 1) context.set(k, b.context.get(k)!);
+          });
+          const r: EvalRequest = { ...a, context };
+          const ref = referenceEvaluate(ast, r);
+          const at = JSON.stringify({ doc, request: { ...r, context: [...r.context] } });
+          if (denyOnly) assert.deepEqual(evaluatePolicy(compiled, r, { denyOnly: true, missingKeys: false }).matches, ref.matches.filter((m) => m.effect === 'Deny'), at);
+          else assert.deepEqual(evaluatePolicy(compiled, r), ref, at);
+        }
+      }),
+      { numRuns: 4000, seed: Number(process.env.FC_SEED ?? 4242) },
+    );
+  });
+
   it('agree on policies with more than 32 condition keys (wide memo path), with and without missing keys', () => {
     const wideKeys = Array.from({ length: 40 }, (_, i) => `k:w${i}`);
     const wideDoc = fc.record({
