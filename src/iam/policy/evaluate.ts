@@ -63,6 +63,17 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyO
     const memoCount = plan[memoAt] as number;
     o = memoAt + 1 + (memoCount > 0 ? memoCount : 0);
 
+    // A remembered answer of a Condition block without variables is consulted first when
+    // missing keys are not wanted: a false one settles the statement without its Principal or
+    // Resource (all three must hold, in any order). A block without a current answer is
+    // decided in the documented order, only once Principal and Resource match (so a request
+    // whose values keep changing does no extra work); the missing-keys report needs that order.
+    let conditions = -1;
+    if (memoCount > 0 && !wantMissing) {
+      conditions = rememberedAnswer(p, plan, memoAt, memoCount, slot, gen, ctx);
+      if (conditions === 0) continue;
+    }
+
     let code: number;
     if (num[sc.principalStamp + pslot] === gen) {
       code = num[sc.principalResult + pslot] as number;
@@ -114,30 +125,44 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyO
     } else if (memoCount === PLAN_NOT_MEMOISED) {
       ok = conditionsHold(p, list[s] as CompiledStatement, gen, ctx);
     } else {
-      // A Condition block without variables answers as it did last time unless one of its
-      // keys' values changed since (consecutive requests mostly carry the same user agent,
-      // source IP and current second). A key the last answer did not read (the conditions
-      // stopped at a false one) cannot have decided it; if its value differs from the one
-      // seen before, the block is decided again all the same.
-      const stamp = num[sc.condStamp + slot] as number;
-      let fresh = stamp !== 0;
-      for (let i = memoAt + 1; fresh && i <= memoAt + memoCount; i++) {
-        const k = plan[i] as number;
-        keyValue(p, gen, ctx, k);
-        if ((num[sc.keyVersion + k] as number) > stamp) fresh = false;
-      }
-      if (fresh) {
-        ok = num[sc.condResult + slot] === 1;
-      } else {
-        ok = conditionsHold(p, list[s] as CompiledStatement, gen, ctx);
-        num[sc.condStamp + slot] = sc.clock;
-        num[sc.condResult + slot] = ok ? 1 : 0;
-      }
+      ok = conditions === 1 || (conditions === -1 && rememberedConditions(p, list, s, plan, memoAt, memoCount, slot, gen, ctx));
     }
     if (ok) (matches ??= []).push((list[s] as CompiledStatement).results[code] as StatementMatch);
   }
   if (!wantMissing) return matches === undefined ? NOTHING : { matches, missingKeys: NOTHING.missingKeys };
   return { matches: matches ?? [], missingKeys: missingOf(p, gen, ctx, needMask, wide) };
+}
+
+/**
+ * A Condition block without variables (plan entry at memoAt: its key count, then its keys):
+ * it answers as it did last time unless one of its keys' values changed since (consecutive
+ * requests mostly carry the same user agent, source IP and current second). A key the last
+ * answer did not read (the conditions stopped at a false one) cannot have decided it; if its
+ * value differs from the one seen before, the block is decided again all the same.
+ */
+function rememberedConditions(p: CompiledPolicy, list: readonly CompiledStatement[], s: number, plan: Int32Array, memoAt: number, memoCount: number, slot: number, gen: number, ctx: Context): boolean {
+  const known = rememberedAnswer(p, plan, memoAt, memoCount, slot, gen, ctx);
+  if (known !== -1) return known === 1;
+  const sc = p.scratch;
+  const num = sc.num;
+  const ok = conditionsHold(p, list[s] as CompiledStatement, gen, ctx);
+  num[sc.condStamp + slot] = sc.clock;
+  num[sc.condResult + slot] = ok ? 1 : 0;
+  return ok;
+}
+
+/** The remembered answer of a Condition block (see rememberedConditions): 1 or 0, or -1 when it has none that is current. */
+function rememberedAnswer(p: CompiledPolicy, plan: Int32Array, memoAt: number, memoCount: number, slot: number, gen: number, ctx: Context): number {
+  const sc = p.scratch;
+  const num = sc.num;
+  const stamp = num[sc.condStamp + slot] as number;
+  if (stamp === 0) return -1;
+  for (let i = memoAt + 1; i <= memoAt + memoCount; i++) {
+    const k = plan[i] as number;
+    keyValue(p, gen, ctx, k);
+    if ((num[sc.keyVersion + k] as number) > stamp) return -1;
+  }
+  return num[sc.condResult + slot] as number;
 }
 
 /** Whether every condition of a statement holds (AND), cheapest first. */
