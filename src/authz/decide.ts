@@ -134,9 +134,15 @@ function policyReadsObjectTags(p: CompiledPolicy, action: string): boolean {
 /** Whether any policy of a caller's own side (identity policies, boundary, session policies, SCPs) reads s3:ExistingObjectTag/* for the action. */
 export function identityReadsObjectTags(side: IdentitySide | undefined, action: string): boolean {
   if (side === undefined) return false;
-  const any = (ps: readonly NamedPolicy[] | undefined): boolean => ps !== undefined && ps.some((n) => policyReadsObjectTags(n.compiled, action));
-  return any(side.policies) || (side.boundary !== undefined && policyReadsObjectTags(side.boundary.compiled, action))
-    || any(side.sessionPolicies) || (side.scpLevels?.some(any) ?? false);
+  if (side.boundary !== undefined && policyReadsObjectTags(side.boundary.compiled, action)) return true;
+  if (anyReadsObjectTags(side.policies, action) || anyReadsObjectTags(side.sessionPolicies, action)) return true;
+  if (side.scpLevels !== undefined) for (const level of side.scpLevels) if (anyReadsObjectTags(level, action)) return true;
+  return false;
+}
+
+function anyReadsObjectTags(policies: readonly NamedPolicy[] | undefined, action: string): boolean {
+  if (policies !== undefined) for (const n of policies) if (policyReadsObjectTags(n.compiled, action)) return true;
+  return false;
 }
 
 /**
