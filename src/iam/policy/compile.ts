@@ -360,7 +360,12 @@ export function compileCondition(c: ConditionAst, version: PolicyVersion): Condi
   return applyModifiers(compileOperator(c.operator, values, version), c.ifExists, c.set);
 }
 
-/** Whether a condition's answer is a function of its key's value alone (no policy variable in its values). */
+/**
+ * Whether a condition's answer is a function of its key's value alone (no policy variable in
+ * its values). INVARIANT: a compiled operator reads the context (or anything else, such as
+ * the clock) only to resolve variables; one that did otherwise would have to be reported
+ * impure here, or the Condition-block memo (CompiledStatement.memoKeys) would keep stale answers.
+ */
 function conditionIsPure(c: ConditionAst, version: PolicyVersion): boolean {
   return !takesVariables(c.operator) || c.values.every((v) => !parseTemplate(v.value, version).hasVars);
 }

@@ -212,6 +212,17 @@ describe('a Condition block remembers its answer only while its keys keep their 
     const doc = stmt({ Principal: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a', 'b'] } } });
     assert.deepEqual(sequence(doc, [{ 'aws:TagKeys': ['a'] }, { 'aws:TagKeys': ['a'] }, { 'aws:TagKeys': ['a', 'c'] }, { 'aws:TagKeys': ['a'] }]), [true, true, false, true]);
   });
+  it('a multi-valued value changed in place is judged again', () => {
+    const doc = stmt({ Effect: 'Deny', Principal: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'secret' } } });
+    const ast = astFromJson(doc);
+    const p = compilePolicy(ast);
+    const tags = ['a'];
+    const r = request({ context: contextOf({ 'aws:TagKeys': tags }) });
+    assert.equal(evaluatePolicy(p, r, { missingKeys: false }).matches.length, 0);
+    tags.push('secret');
+    assert.deepEqual(evaluatePolicy(p, r, { missingKeys: false }).matches, referenceEvaluate(ast, r).matches);
+    assert.equal(evaluatePolicy(p, r, { missingKeys: false }).matches.length, 1);
+  });
   it('with a policy variable, the same key value is judged against each request\'s context', () => {
     const doc = stmt({ Principal: '*', Condition: { StringEquals: { 's3:prefix': 'home/${aws:username}/' } } });
     const ctx = (user: string): Record<string, string> => ({ 's3:prefix': 'home/alice/', 'aws:username': user });

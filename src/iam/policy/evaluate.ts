@@ -24,7 +24,8 @@ export interface EvaluateOptions {
   /**
    * Evaluate only the Deny statements (default false). For a caller whose access is already
    * settled without this policy's grants, only its denies can change the decision, so the
-   * Allow statements need not run; matches then holds Deny statements only.
+   * Allow statements need not run; matches then holds Deny statements only, and missingKeys
+   * (if asked for) covers the Deny statements only.
    */
   denyOnly?: boolean;
 }
@@ -208,7 +209,9 @@ function keyValue(p: CompiledPolicy, gen: number, ctx: Context, k: number): Cont
   if (sc.num[sc.keyStamp + k] === gen) return sc.keyValue[k];
   const v = ctx.get((p.keys[k] as NeededKey).lower);
   sc.num[sc.keyStamp + k] = gen;
-  if (v !== sc.keyValue[k]) {
+  // A multi-valued value always counts as changed: the same array object may have been
+  // altered since (request contexts build new ones anyway, so nothing is lost).
+  if (v !== sc.keyValue[k] || (v !== undefined && typeof v !== 'string')) {
     sc.keyValue[k] = v;
     sc.num[sc.keyVersion + k] = ++sc.clock;
   }
