@@ -66,12 +66,16 @@ function evaluate(p: CompiledPolicy, r: EvalRequest, wantMissing: boolean, denyO
 
     // A remembered answer of a Condition block without variables is consulted first when
     // missing keys are not wanted: a false one settles the statement without its Principal or
-    // Resource (all three must hold, in any order). A block without a current answer is
-    // decided in the documented order, only once Principal and Resource match (so a request
-    // whose values keep changing does no extra work); the missing-keys report needs that order.
+    // Resource (all three must hold, in any order). Deny-only evaluation (a settled caller:
+    // the Deny statements are guards such as an IP range, TLS or a date, whose keys keep
+    // their values from request to request) decides a block without a current answer right
+    // away too; otherwise such a block is decided in the documented order, only once
+    // Principal and Resource match, so a request whose values keep changing does no extra
+    // work. The missing-keys report needs that order.
     let conditions = -1;
     if (memoCount > 0 && !wantMissing) {
       conditions = rememberedAnswer(p, plan, memoAt, memoCount, slot, gen, ctx);
+      if (conditions === -1 && denyOnly) conditions = rememberedConditions(p, list, s, plan, memoAt, memoCount, slot, gen, ctx) ? 1 : 0;
       if (conditions === 0) continue;
     }
 
