@@ -20,7 +20,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } f
 import {
   CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { aws, bucketName, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome, sigv4Headers } from './harness.js';
+import { aws, bucketName, cleanup, iam, kuraCli, s3, startKura, sts, type Credentials, type RunningKura, outcome, sigv4Headers } from './harness.js';
 
 const doc = (statements: unknown[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -272,9 +272,11 @@ describe('IAM and STS through real clients', () => {
     cli(['org', 'create', '--management', rootAccount]);
     const ou = cli(['org', 'create-ou', '--name', 'workloads']);
     cli(['org', 'move-account', member.accountId, '--to', ou]);
-    const file = join(mkdtempSync(join(tmpdir(), 'kura-scp-')), 'scp.json');
+    const scpDir = mkdtempSync(join(tmpdir(), 'kura-scp-'));
+    const file = join(scpDir, 'scp.json');
     writeFileSync(file, doc([{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }]));
     const scp = cli(['org', 'create-policy', '--name', 'no-bucket-deletes', '--file', file]);
+    cleanup(scpDir);
     cli(['org', 'attach-policy', scp, '--target', ou]);
     // Changes made by the CLI reach the running server within two seconds.
     await new Promise((r) => setTimeout(r, 2_100));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import {
   CreateBucketCommand, GetBucketOwnershipControlsCommand, GetPublicAccessBlockCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { bucketName, kuraCli, s3, sigv4Headers, startKura, type RunningKura, outcome } from './harness.js';
+import { bucketName, cleanup, kuraCli, s3, sigv4Headers, startKura, type RunningKura, outcome } from './harness.js';
 
 function anonGet(k: RunningKura, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,9 +45,10 @@ describe('operator defaults for new buckets (ACL-migration mode)', () => {
   let k: RunningKura;
   let root: S3Client;
   let rootAccountId: string;
+  let dir: string;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kura-cfg-'));
+    dir = mkdtempSync(join(tmpdir(), 'kura-cfg-'));
     const cfg = join(dir, 'kura.json');
     writeFileSync(cfg, JSON.stringify({ newBuckets: { objectOwnership: 'ObjectWriter', blockPublicAccess: false } }));
     k = await startKura({ args: ['--config', cfg] });
@@ -56,6 +57,7 @@ describe('operator defaults for new buckets (ACL-migration mode)', () => {
   });
   after(async () => {
     await k.stop();
+    cleanup(dir);
   });
 
   it('new buckets get the configured ownership and no bucket-level Block Public Access; public ACLs then work', async () => {

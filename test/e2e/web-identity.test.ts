@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { aws, bucketName, iam, outcome, s3, startKura, sts, type RunningKura } from './harness.js';
+import { aws, bucketName, cleanup, iam, outcome, s3, startKura, sts, type RunningKura } from './harness.js';
 
 // Upper case in the path on purpose: condition keys must be found however the provider's path is written.
 const ISSUER = 'https://token.example.test/Tenant-A';
@@ -51,9 +51,10 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
     anonymousSts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::${account}:role/${roleName}`, RoleSessionName: 'ci-run-1', WebIdentityToken: token, ...extra }));
 
   let jwksFile: string;
+  let dir: string | undefined;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kura-oidc-'));
+    dir = mkdtempSync(join(tmpdir(), 'kura-oidc-'));
     const jwks = { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig', alg: 'RS256' }, { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', use: 'sig', alg: 'ES256' }] };
     jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify(jwks));
@@ -114,6 +115,7 @@ describe('AssumeRoleWithWebIdentity (OIDC) through real clients', () => {
   });
   after(async () => {
     await k?.stop();
+    if (dir !== undefined) cleanup(dir);
   });
 
   it('manages OIDC providers through the IAM API (SDK and CLI)', async () => {
