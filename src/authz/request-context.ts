@@ -95,8 +95,10 @@ const ANONYMOUS_FACTS: PrincipalFacts = { kind: 'anonymous' };
 /** Facts by principal object (partition aws): a signed caller's principal is cached with its key, so every request of that key shares them. */
 const factsMemo = new WeakMap<Principal, PrincipalFacts>();
 
-/** The facts about the caller that Principal elements match against (frozen: shared between requests). */
+/** The facts about the caller that Principal elements match against (shared between requests: never modify them). */
 export function principalFacts(p: Principal, partition = 'aws'): PrincipalFacts {
+  // Anonymous principals are made per request: nothing to remember.
+  if (p.kind === 'anonymous') return ANONYMOUS_FACTS;
   if (partition !== 'aws') return factsOf(p, partition);
   let f = factsMemo.get(p);
   if (f === undefined) {
